@@ -1,0 +1,3 @@
+from reprobox.cli.main import main
+
+main()

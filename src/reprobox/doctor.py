@@ -1,0 +1,113 @@
+"""``reprobox doctor``: ask the engine itself whether it is really up, and how it is set up.
+
+Every answer comes from the daemon (an API ping, ``/info`` and ``/version``), never from the
+client alone: a client prints its version even when no daemon runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from reprobox.base import default_tag
+from reprobox.engine import Engine, EngineInfo
+
+
+class Status(str, Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    url: str
+    info: EngineInfo
+    checks: tuple[Check, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return all(c.status is not Status.FAIL for c in self.checks)
+
+
+def diagnose(engine: Engine, base_tag: str | None = None) -> DoctorReport:
+    engine.ping()
+    info = engine.info()
+    tag = base_tag or default_tag("bookworm") or ""
+    base = engine.image(tag)
+    checks = (
+        Check("engine", Status.OK, f"answers ping at {engine.url}"),
+        Check("versions", Status.OK, f"engine {info.server_version}, API {info.api_version}"
+              f" (min {info.min_api_version}), {info.operating_system}, {info.architecture}"),
+        Check("storage", Status.OK, f"{info.storage_driver} under {info.docker_root}"),
+        _cgroup(info),
+        _seccomp(info),
+        _lsm(info),
+        _user_isolation(info),
+        _runtimes(info),
+        _network(info),
+        _init(info),
+        Check("base image", Status.OK, f"{tag} ({base.id[7:19]})")
+        if base else Check("base image", Status.WARN, f"{tag} not built",
+                           "build it from Debian packages: sudo reprobox base"),
+    )
+    return DoctorReport(engine.url, info, checks)
+
+
+def _cgroup(info: EngineInfo) -> Check:
+    detail = f"cgroup v{info.cgroup_version} ({info.cgroup_driver} driver)"
+    return Check("cgroups", Status.OK, detail + ": memory, CPU and pids limits available")
+
+
+def _seccomp(info: EngineInfo) -> Check:
+    if info.seccomp:
+        return Check("seccomp", Status.OK, f"on (profile: {info.seccomp_profile or 'default'})")
+    return Check("seccomp", Status.WARN, "off: containers may make any system call",
+                 "use an engine built with seccomp support")
+
+
+def _lsm(info: EngineInfo) -> Check:
+    if info.apparmor or info.selinux:
+        return Check("LSM", Status.OK, "AppArmor" if info.apparmor else "SELinux")
+    return Check("LSM", Status.WARN, "no AppArmor or SELinux profile confines containers",
+                 "capabilities, seccomp and no-new-privileges still apply; gVisor adds more")
+
+
+def _user_isolation(info: EngineInfo) -> Check:
+    if info.rootless:
+        return Check("user", Status.OK, "rootless engine: container root is an unprivileged user")
+    if info.userns:
+        return Check("user", Status.OK, "user namespaces remap container root")
+    return Check("user", Status.WARN, "rootful engine without userns-remap: root in a container "
+                 "is root on the host kernel", "reprobox run uses a non-root user by default")
+
+
+def _runtimes(info: EngineInfo) -> Check:
+    names = ", ".join(info.runtimes)
+    if info.has_runsc:
+        return Check("runtimes", Status.OK, f"{names}; default {info.default_runtime}; gVisor "
+                     "(runsc) available for the strongest isolation")
+    return Check("runtimes", Status.WARN, f"{names}; no gVisor",
+                 "install runsc for a user-space kernel: sudo scripts/setup-engine")
+
+
+def _network(info: EngineInfo) -> Check:
+    if info.bridge_network:
+        return Check("network", Status.OK, f"networks: {', '.join(info.networks)}; default "
+                     "bridge present (reprobox run still disables networking unless asked)")
+    return Check("network", Status.OK, f"networks: {', '.join(info.networks)}; no default "
+                 "bridge: containers get no network unless given the host's")
+
+
+def _init(info: EngineInfo) -> Check:
+    if info.init_binary:
+        return Check("init", Status.OK, f"{info.init_binary} reaps zombies in --init containers")
+    return Check("init", Status.WARN, "no init binary", "install tini or docker-init")

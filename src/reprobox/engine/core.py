@@ -1,0 +1,126 @@
+"""The typed facade over the docker SDK that the rest of reprobox talks to."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+
+from reprobox import errors
+from reprobox.engine import client as _client
+from reprobox.engine import labels
+from reprobox.engine.info import EngineInfo, from_api
+
+
+@dataclass(frozen=True)
+class ImageSummary:
+    id: str
+    tags: tuple[str, ...]
+    size_bytes: int
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    containers: tuple[str, ...]
+    images: tuple[str, ...]
+    volumes: tuple[str, ...]
+    networks: tuple[str, ...]
+
+
+class Engine:
+    """A connection to one engine. Create with :func:`connect`.
+
+    ``raw`` is the docker SDK client; only modules inside ``reprobox.engine`` may use it.
+    """
+
+    def __init__(self, raw: docker.DockerClient, url: str) -> None:
+        self.raw = raw
+        self.url = url
+
+    def guard(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """Translate SDK errors inside the block (for ``reprobox.engine`` modules)."""
+        return _client.translated(action, self.url)
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- health -----------------------------------------------------------------------------
+    def ping(self) -> None:
+        with self.guard("ping"):
+            self.raw.ping()
+
+    def info(self) -> EngineInfo:
+        with self.guard("read engine info"):
+            info = self.raw.info()
+            version = self.raw.version()
+            networks = [n["Name"] for n in self.raw.api.networks()]
+        return from_api(info, version, networks)
+
+    # --- images -----------------------------------------------------------------------------
+    def image(self, ref: str) -> ImageSummary | None:
+        """The image ``ref`` names, or ``None`` when the engine does not have it."""
+        try:
+            with self.guard(f"inspect image {ref}"):
+                data = self.raw.api.inspect_image(ref)
+        except errors.ImageNotFound:
+            return None
+        except errors.EngineError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return ImageSummary(
+            id=str(data["Id"]),
+            tags=tuple(data.get("RepoTags") or ()),
+            size_bytes=int(data.get("Size", 0)),
+            labels=dict((data.get("Config") or {}).get("Labels") or {}),
+        )
+
+    def require_image(self, ref: str, hint: str) -> ImageSummary:
+        found = self.image(ref)
+        if found is None:
+            raise errors.ImageNotFound(f"image {ref} is not on this engine", hint)
+        return found
+
+    def import_rootfs(self, tarball: Path, ref: str, changes: tuple[str, ...]) -> str:
+        """``docker import`` a root filesystem tarball as ``ref``; returns the image ID."""
+        repository, _, tag = ref.rpartition(":")
+        if not repository or "/" in tag:
+            repository, tag = ref, "latest"
+        with self.guard(f"import {tarball} as {ref}"):
+            self.raw.api.import_image_from_file(
+                str(tarball), repository=repository, tag=tag, changes=list(changes)
+            )
+        return self.require_image(ref, "the import reported success but left no image").id
+
+    def remove_image(self, ref: str, force: bool = True) -> None:
+        with contextlib.suppress(errors.ImageNotFound), self.guard(f"remove image {ref}"):
+            self.raw.api.remove_image(ref, force=force)
+
+    # --- leftovers --------------------------------------------------------------------------
+    def sweep(self, session: str | None = None, only_dead: bool = False) -> SweepReport:
+        """Remove reprobox resources (of ``session``, or every session; with ``only_dead``,
+        only those whose creating process on this host has exited)."""
+        from reprobox.engine.sweep import sweep
+
+        return sweep(self, session, only_dead)
+
+
+def connect(base_url: str | None = None, timeout: float = 120) -> Engine:
+    """Connect to the engine at ``base_url`` (default ``DOCKER_HOST`` or the local socket)."""
+    url = _client.engine_url(base_url)
+    return Engine(_client.open_client(url, timeout), url)
+
+
+def managed_labels(kind: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return labels.for_resource(kind, extra)
+

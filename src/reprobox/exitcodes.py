@@ -1,0 +1,47 @@
+"""The documented exit codes of the ``reprobox`` command, in one place.
+
+"Could not run" never shares a code with "found problems". ``reprobox run`` passes the
+command's own exit code through and reserves 124 (timeout), 125 (reprobox itself failed) and
+137 (killed for exceeding its memory limit), the numbers ``timeout(1)`` and ``docker run``
+use, so scripts that know those tools read ours the same way.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from reprobox import errors
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    COULD_NOT_RUN = 3
+    RUN_TIMEOUT = 124
+    RUN_INTERNAL = 125
+    INTERRUPTED = 130
+    RUN_OOM = 137
+
+
+MEANING: dict[ExitCode, str] = {
+    ExitCode.OK: "success: clean lint, identical verify, passing tests, healthy engine",
+    ExitCode.FINDINGS: "the check ran and found problems (lint findings at or above --fail-on, "
+    "verify found differences, tests failed)",
+    ExitCode.USAGE: "the command line was wrong (unknown option, bad value, missing path)",
+    ExitCode.COULD_NOT_RUN: "reprobox could not do its job (engine down, image missing, "
+    "build failed, I/O error)",
+    ExitCode.RUN_TIMEOUT: "reprobox run: the command exceeded its timeout and was killed",
+    ExitCode.RUN_INTERNAL: "reprobox run: the sandbox itself failed (engine error, no image)",
+    ExitCode.INTERRUPTED: "interrupted by Ctrl-C or SIGTERM; what reprobox created was removed",
+    ExitCode.RUN_OOM: "reprobox run: the command was killed for exceeding its memory limit",
+}
+
+
+def for_error(error: BaseException) -> ExitCode:
+    """The exit code for an error that stopped a command (never a run command's own code)."""
+    if isinstance(error, errors.UsageError):
+        return ExitCode.USAGE
+    if isinstance(error, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    return ExitCode.COULD_NOT_RUN
