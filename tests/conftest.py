@@ -32,17 +32,28 @@ def test_labels() -> dict[str, str]:
     return {TEST_LABEL: TEST_SESSION}
 
 
-def docker_cli(*args: str, check: bool = True, timeout: float = 600,
-               input: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def docker_cli(
+    *args: str, check: bool = True, timeout: float = 600, input: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the docker CLI (tests use it as an independent witness of what reprobox did)."""
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check,
-                          timeout=timeout, input=input.decode() if input else None)
+    return subprocess.run(
+        ["docker", *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=timeout,
+        input=input.decode() if input else None,
+    )
 
 
 def _engine_up() -> bool:
     try:
-        return docker_cli("version", "--format", "{{.Server.Version}}", check=False,
-                          timeout=20).returncode == 0
+        return (
+            docker_cli(
+                "version", "--format", "{{.Server.Version}}", check=False, timeout=20
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -52,8 +63,10 @@ def engine_available() -> bool:
     up = _engine_up()
     if not up:
         if os.environ.get("REPROBOX_REQUIRE_ENGINE") == "1":
-            pytest.fail("no Docker engine answers, and REPROBOX_REQUIRE_ENGINE=1: run "
-                        "scripts/setup-engine first")
+            pytest.fail(
+                "no Docker engine answers, and REPROBOX_REQUIRE_ENGINE=1: run "
+                "scripts/setup-engine first"
+            )
         pytest.skip("no Docker engine answers (run scripts/setup-engine)")
     return up
 
@@ -110,9 +123,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _sweep()
 
 
-def reprobox_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
-                 cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def reprobox_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the installed ``reprobox`` command as a user would (a real subprocess)."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "reprobox", *args], capture_output=True,
-                          text=True, env=full_env, timeout=timeout, cwd=cwd, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "reprobox", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=cwd,
+        check=False,
+    )

@@ -7,13 +7,13 @@ client alone: a client prints its version even when no daemon runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from reprobox.base import default_tag
 from reprobox.engine import Engine, EngineInfo
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OK = "ok"
     WARN = "warn"
     FAIL = "fail"
@@ -45,8 +45,12 @@ def diagnose(engine: Engine, base_tag: str | None = None) -> DoctorReport:
     base = engine.image(tag)
     checks = (
         Check("engine", Status.OK, f"answers ping at {engine.url}"),
-        Check("versions", Status.OK, f"engine {info.server_version}, API {info.api_version}"
-              f" (min {info.min_api_version}), {info.operating_system}, {info.architecture}"),
+        Check(
+            "versions",
+            Status.OK,
+            f"engine {info.server_version}, API {info.api_version}"
+            f" (min {info.min_api_version}), {info.operating_system}, {info.architecture}",
+        ),
         Check("storage", Status.OK, f"{info.storage_driver} under {info.docker_root}"),
         _cgroup(info),
         _seccomp(info),
@@ -56,8 +60,13 @@ def diagnose(engine: Engine, base_tag: str | None = None) -> DoctorReport:
         _network(info),
         _init(info),
         Check("base image", Status.OK, f"{tag} ({base.id[7:19]})")
-        if base else Check("base image", Status.WARN, f"{tag} not built",
-                           "build it from Debian packages: sudo reprobox base"),
+        if base
+        else Check(
+            "base image",
+            Status.WARN,
+            f"{tag} not built",
+            "build it from Debian packages: sudo reprobox base",
+        ),
     )
     return DoctorReport(engine.url, info, checks)
 
@@ -70,15 +79,23 @@ def _cgroup(info: EngineInfo) -> Check:
 def _seccomp(info: EngineInfo) -> Check:
     if info.seccomp:
         return Check("seccomp", Status.OK, f"on (profile: {info.seccomp_profile or 'default'})")
-    return Check("seccomp", Status.WARN, "off: containers may make any system call",
-                 "use an engine built with seccomp support")
+    return Check(
+        "seccomp",
+        Status.WARN,
+        "off: containers may make any system call",
+        "use an engine built with seccomp support",
+    )
 
 
 def _lsm(info: EngineInfo) -> Check:
     if info.apparmor or info.selinux:
         return Check("LSM", Status.OK, "AppArmor" if info.apparmor else "SELinux")
-    return Check("LSM", Status.WARN, "no AppArmor or SELinux profile confines containers",
-                 "capabilities, seccomp and no-new-privileges still apply; gVisor adds more")
+    return Check(
+        "LSM",
+        Status.WARN,
+        "no AppArmor or SELinux profile confines containers",
+        "capabilities, seccomp and no-new-privileges still apply; gVisor adds more",
+    )
 
 
 def _user_isolation(info: EngineInfo) -> Check:
@@ -86,25 +103,45 @@ def _user_isolation(info: EngineInfo) -> Check:
         return Check("user", Status.OK, "rootless engine: container root is an unprivileged user")
     if info.userns:
         return Check("user", Status.OK, "user namespaces remap container root")
-    return Check("user", Status.WARN, "rootful engine without userns-remap: root in a container "
-                 "is root on the host kernel", "reprobox run uses a non-root user by default")
+    return Check(
+        "user",
+        Status.WARN,
+        "rootful engine without userns-remap: root in a container is root on the host kernel",
+        "reprobox run uses a non-root user by default",
+    )
 
 
 def _runtimes(info: EngineInfo) -> Check:
     names = ", ".join(info.runtimes)
     if info.has_runsc:
-        return Check("runtimes", Status.OK, f"{names}; default {info.default_runtime}; gVisor "
-                     "(runsc) available for the strongest isolation")
-    return Check("runtimes", Status.WARN, f"{names}; no gVisor",
-                 "install runsc for a user-space kernel: sudo scripts/setup-engine")
+        return Check(
+            "runtimes",
+            Status.OK,
+            f"{names}; default {info.default_runtime}; gVisor "
+            "(runsc) available for the strongest isolation",
+        )
+    return Check(
+        "runtimes",
+        Status.WARN,
+        f"{names}; no gVisor",
+        "install runsc for a user-space kernel: sudo scripts/setup-engine",
+    )
 
 
 def _network(info: EngineInfo) -> Check:
     if info.bridge_network:
-        return Check("network", Status.OK, f"networks: {', '.join(info.networks)}; default "
-                     "bridge present (reprobox run still disables networking unless asked)")
-    return Check("network", Status.OK, f"networks: {', '.join(info.networks)}; no default "
-                 "bridge: containers get no network unless given the host's")
+        return Check(
+            "network",
+            Status.OK,
+            f"networks: {', '.join(info.networks)}; default "
+            "bridge present (reprobox run still disables networking unless asked)",
+        )
+    return Check(
+        "network",
+        Status.OK,
+        f"networks: {', '.join(info.networks)}; no default "
+        "bridge: containers get no network unless given the host's",
+    )
 
 
 def _init(info: EngineInfo) -> Check:

@@ -82,7 +82,9 @@ def _check_host() -> str:
     return found
 
 
-def build_base(engine: Engine, spec: BaseSpec, progress: Progress = lambda _: None) -> BaseImageResult:
+def build_base(
+    engine: Engine, spec: BaseSpec, progress: Progress = lambda _: None
+) -> BaseImageResult:
     """Build (or reuse) the base image described by ``spec``."""
     started = time.monotonic()
     tag = spec.tag or default_tag(spec.suite)
@@ -147,8 +149,9 @@ def _debootstrap(binary: str, spec: BaseSpec, root: Path, progress: Progress) ->
 
 
 def _python_version(root: Path) -> str:
-    out = _run(["chroot", str(root), "python3", "-c",
-                "import sys; print('%d.%d' % sys.version_info[:2])"])
+    out = _run(
+        ["chroot", str(root), "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    )
     return out.strip()
 
 

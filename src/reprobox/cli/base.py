@@ -16,11 +16,13 @@ _CHATTY = ("Extracting", "Unpacking", "Configuring", "Retrieving", "Validating")
 @click.option("--rebuild", is_flag=True, help="Rebuild even if the tag already exists.")
 @click.pass_context
 @guarded
-def base(ctx: click.Context, suite: str, tag: str | None, mirror: str | None,
-         rebuild: bool) -> None:
+def base(
+    ctx: click.Context, suite: str, tag: str | None, mirror: str | None, rebuild: bool
+) -> None:
     """Build a Python base image from Debian packages (no container registry needed)."""
     engine = engine_from(ctx)
     with err.status("starting", spinner="dots") as status:
+
         def progress(line: str) -> None:
             if not line.startswith(_CHATTY):
                 err.print(f"[dim]{line}[/]")

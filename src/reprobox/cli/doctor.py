@@ -17,8 +17,14 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     """Check that the container engine is really up, and how it isolates containers."""
     report = diagnose(engine_from(ctx))
     if as_json:
-        print_json({"url": report.url, "healthy": report.healthy, "info": report.info,
-                    "checks": report.checks})
+        print_json(
+            {
+                "url": report.url,
+                "healthy": report.healthy,
+                "info": report.info,
+                "checks": report.checks,
+            }
+        )
     else:
         render(report)
     ctx.exit(int(ExitCode.OK if report.healthy else ExitCode.COULD_NOT_RUN))

@@ -12,8 +12,12 @@ COMMANDS: tuple[click.Command, ...] = (doctor, base)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--host", envvar="DOCKER_HOST", default=None,
-              help="Engine address [default: DOCKER_HOST or unix:///var/run/docker.sock].")
+@click.option(
+    "--host",
+    envvar="DOCKER_HOST",
+    default=None,
+    help="Engine address [default: DOCKER_HOST or unix:///var/run/docker.sock].",
+)
 @click.version_option(__version__, prog_name="reprobox")
 def cli(host: str | None) -> None:
     """Reproducible, checkable containers, and a hardened box for commands you don't trust."""

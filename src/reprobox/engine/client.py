@@ -16,8 +16,7 @@ import requests.exceptions
 from reprobox import errors
 
 START_HINT = (
-    "start it with: sudo scripts/setup-engine "
-    "(or: sudo dockerd --bridge=none --iptables=false &)"
+    "start it with: sudo scripts/setup-engine (or: sudo dockerd --bridge=none --iptables=false &)"
 )
 DEFAULT_URL = "unix:///var/run/docker.sock"
 
@@ -70,9 +69,7 @@ def translated(action: str, url: str) -> Iterator[None]:
     except docker.errors.ImageNotFound as exc:
         raise errors.ImageNotFound(f"{action}: {_explanation(exc)}") from exc
     except docker.errors.APIError as exc:
-        raise errors.EngineError(
-            f"{action}: {_explanation(exc)}", status=exc.status_code
-        ) from exc
+        raise errors.EngineError(f"{action}: {_explanation(exc)}", status=exc.status_code) from exc
     except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
         raise unavailable(exc, url) from exc
 

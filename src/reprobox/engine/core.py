@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,4 +122,3 @@ def connect(base_url: str | None = None, timeout: float = 120) -> Engine:
 
 def managed_labels(kind: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     return labels.for_resource(kind, extra)
-
