@@ -39,6 +39,7 @@ error (including a task number that does not exist).
 """
 
 HELP_HINT = f"(see '{PROG} --help')"
+COMMANDS = ("add", "list", "done", "undo", "remove", "count", "clear-done", "help")
 
 
 class UsageError(Exception):
@@ -59,33 +60,30 @@ def parse_index(command: str, args: list[str]) -> int:
     if not args:
         raise UsageError(f"{command}: missing task number {HELP_HINT}")
     if len(args) > 1:
-        raise UsageError(f"{command}: expected one task number, got "
-                         f"{len(args)} arguments {HELP_HINT}")
-    text = args[0]
-    # Only plain ASCII digits: int() would also accept ' 1', '1_0', '١'.
-    if not _NUMBER.fullmatch(text):
         raise UsageError(
-            f"{command}: task number must be a whole number, got {text!r}")
+            f"{command}: expected one task number, got {len(args)} arguments {HELP_HINT}"
+        )
+    text = args[0]
+    # Only plain ASCII digits: int() would also accept ' 1', '1_0' and
+    # non-ASCII digits.
+    if not _NUMBER.fullmatch(text):
+        raise UsageError(f"{command}: task number must be a whole number, got {text!r}")
     try:
         return int(text)
     except ValueError:  # more digits than int() accepts (Python 3.11+)
-        raise UsageError(f"{command}: task number {text[:20]}... is too "
-                         "large") from None
+        raise UsageError(f"{command}: task number {text[:20]}... is too large") from None
 
 
 def no_args(command: str, args: list[str]) -> None:
     if args:
-        raise UsageError(f"{command} takes no arguments, got {args[0]!r} "
-                         f"{HELP_HINT}")
+        raise UsageError(f"{command} takes no arguments, got {args[0]!r} {HELP_HINT}")
 
 
 def run(argv: list[str]) -> int:
     if not argv:
-        sys.stderr.write(USAGE)
-        return 2
+        raise UsageError(f"missing command (one of: {', '.join(COMMANDS)}) {HELP_HINT}")
     command, args = argv[0], argv[1:]
-    if command in ("-h", "--help", "help") or (
-            args and args[0] in ("-h", "--help")):
+    if command in ("-h", "--help", "help") or (args and args[0] in ("-h", "--help")):
         sys.stdout.write(USAGE)
         return 0
     path = state_path()

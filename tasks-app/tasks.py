@@ -42,30 +42,34 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 __all__ = [
+    "CorruptStateError",
+    "StoreError",
     "Task",
     "TaskList",
-    "StoreError",
-    "CorruptStateError",
-    "validate_title",
-    "load",
-    "save",
-    "locked",
-    "transaction",
-    "lock_path_for",
     "is_temp_file_for",
+    "load",
+    "lock_path_for",
+    "locked",
+    "save",
+    "transaction",
+    "validate_title",
 ]
 
 EMPTY_MESSAGE = "(no tasks yet)"
+
+StrPath = str | os.PathLike[str]
 
 
 # --------------------------------------------------------------------------
 # Model
 # --------------------------------------------------------------------------
+
 
 def validate_title(title: object) -> str:
     """Return *title* unchanged if it is acceptable, else raise.
@@ -84,13 +88,11 @@ def validate_title(title: object) -> str:
         raise ValueError("title must be a single line (no line breaks)")
     for ch in title:
         if ch != "\t" and unicodedata.category(ch) == "Cc":
-            raise ValueError(
-                f"title must not contain control characters (found {ch!r})")
+            raise ValueError(f"title must not contain control characters (found {ch!r})")
     try:
         title.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("title is not valid text (it cannot be encoded "
-                         "as UTF-8)") from None
+        raise ValueError("title is not valid text (it cannot be encoded as UTF-8)") from None
     return title
 
 
@@ -102,8 +104,7 @@ class Task:
     def __post_init__(self) -> None:
         validate_title(self.title)
         if not isinstance(self.done, bool):
-            raise TypeError(
-                f"done must be a bool, not {type(self.done).__name__}")
+            raise TypeError(f"done must be a bool, not {type(self.done).__name__}")
 
     def render(self, index: int) -> str:
         return f"{index}. [{'x' if self.done else ' '}] {self.title}"
@@ -127,11 +128,9 @@ class TaskList:
     def _check_index(self, index: object) -> int:
         # bool is an int subclass; done(True) is almost surely a bug.
         if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(
-                f"task number must be an int, not {type(index).__name__}")
+            raise TypeError(f"task number must be an int, not {type(index).__name__}")
         if not 0 <= index < len(self.tasks):
-            raise IndexError(
-                f"no task {index} ({_count_phrase(len(self.tasks))})")
+            raise IndexError(f"no task {index} ({_count_phrase(len(self.tasks))})")
         return index
 
     def add(self, title: str) -> Task:
@@ -177,35 +176,31 @@ class TaskList:
         return [{"title": t.title, "done": t.done} for t in self.tasks]
 
     @classmethod
-    def from_json_data(cls, data: Any) -> "TaskList":
+    def from_json_data(cls, data: Any) -> TaskList:
         """Build a TaskList from parsed JSON, or raise ValueError saying
         exactly what is wrong.  Unknown keys are refused rather than
         silently dropped on the next write."""
         if not isinstance(data, list):
-            raise ValueError(
-                f"expected a JSON list of tasks, found {_json_type(data)}")
+            raise ValueError(f"expected a JSON list of tasks, found {_json_type(data)}")
         tasks = []
         for i, item in enumerate(data):
             where = f"item {i}"
             if not isinstance(item, dict):
-                raise ValueError(
-                    f"{where}: expected an object, found {_json_type(item)}")
+                raise ValueError(f"{where}: expected an object, found {_json_type(item)}")
             if "title" not in item:
-                raise ValueError(f"{where}: missing \"title\"")
+                raise ValueError(f'{where}: missing "title"')
             if "done" not in item:
-                raise ValueError(f"{where}: missing \"done\"")
+                raise ValueError(f'{where}: missing "done"')
             extra = sorted(set(item) - {"title", "done"})
             if extra:
                 raise ValueError(
-                    f"{where}: unexpected key(s) "
-                    + ", ".join(json.dumps(k) for k in extra))
+                    f"{where}: unexpected key(s) " + ", ".join(json.dumps(k) for k in extra)
+                )
             title, done = item["title"], item["done"]
             if not isinstance(title, str):
-                raise ValueError(f"{where}: \"title\" must be a string, "
-                                 f"found {_json_type(title)}")
+                raise ValueError(f'{where}: "title" must be a string, found {_json_type(title)}')
             if not isinstance(done, bool):
-                raise ValueError(f"{where}: \"done\" must be true or false, "
-                                 f"found {_json_type(done)}")
+                raise ValueError(f'{where}: "done" must be true or false, found {_json_type(done)}')
             try:
                 validate_title(title)
             except ValueError as exc:
@@ -234,12 +229,13 @@ def _json_type(value: Any) -> str:
 # Storage
 # --------------------------------------------------------------------------
 
+
 class StoreError(Exception):
     """The state file (or its lock) could not be read or written.
 
     ``str(exc)`` is a complete one-line message naming the path."""
 
-    def __init__(self, path: os.PathLike | str, problem: str) -> None:
+    def __init__(self, path: StrPath, problem: str) -> None:
         self.path = os.fspath(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
@@ -248,10 +244,9 @@ class StoreError(Exception):
 class CorruptStateError(StoreError):
     """The state file exists but does not hold valid task data."""
 
-    def __init__(self, path: os.PathLike | str, problem: str) -> None:
+    def __init__(self, path: StrPath, problem: str) -> None:
         super().__init__(path, problem)
-        self.args = (f"{self.path} is not valid task data: {problem}; "
-                     "fix or move it away",)
+        self.args = (f"{self.path} is not valid task data: {problem}; fix or move it away",)
 
 
 def _os_problem(exc: OSError) -> str:
@@ -260,7 +255,7 @@ def _os_problem(exc: OSError) -> str:
     return str(exc)
 
 
-def lock_path_for(path: os.PathLike | str) -> Path:
+def lock_path_for(path: StrPath) -> Path:
     p = Path(path)
     return p.with_name(p.name + ".lock")
 
@@ -272,16 +267,15 @@ def _temp_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
-def is_temp_file_for(path: os.PathLike | str, candidate: str) -> bool:
+def is_temp_file_for(path: StrPath, candidate: str) -> bool:
     """True if *candidate* (a bare file name) is one of our temp files for
     the state file *path*, i.e. ``.<name>.XXXXXXXX.tmp`` from mkstemp."""
     p = Path(path)
-    pattern = (re.escape(_temp_prefix(p)) + r"[a-z0-9_]{8}"
-               + re.escape(_TEMP_SUFFIX))
+    pattern = re.escape(_temp_prefix(p)) + r"[a-z0-9_]{8}" + re.escape(_TEMP_SUFFIX)
     return re.fullmatch(pattern, candidate) is not None
 
 
-def load(path: os.PathLike | str) -> TaskList:
+def load(path: StrPath) -> TaskList:
     """Read the task list from *path*.  Missing file -> empty list.
 
     Raises CorruptStateError for content problems and StoreError for
@@ -295,26 +289,23 @@ def load(path: os.PathLike | str) -> TaskList:
         _check_folder(path)
         return TaskList()
     except IsADirectoryError:
-        raise StoreError(path, "cannot read: is a directory, not a file") \
-            from None
+        raise StoreError(path, "cannot read: is a directory, not a file") from None
     except OSError as exc:
         raise StoreError(path, f"cannot read: {_os_problem(exc)}") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CorruptStateError(
-            path, f"not UTF-8 text (byte {exc.start})") from None
+        raise CorruptStateError(path, f"not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise CorruptStateError(path, "the file is empty")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CorruptStateError(
-            path, f"bad JSON at line {exc.lineno} column {exc.colno}: "
-                  f"{exc.msg}") from None
+            path, f"bad JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     except RecursionError:
-        raise CorruptStateError(path, "bad JSON: nested too deeply") \
-            from None
+        raise CorruptStateError(path, "bad JSON: nested too deeply") from None
     try:
         return TaskList.from_json_data(data)
     except ValueError as exc:
@@ -351,15 +342,16 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def save(path: os.PathLike | str, tasklist: TaskList) -> None:
+def save(path: StrPath, tasklist: TaskList) -> None:
     """Atomically replace *path* with *tasklist*.
 
     Call it while holding ``locked(path)`` if other writers may exist
     (``transaction()`` does that for you)."""
     path = Path(path)
     directory = path.parent
-    payload = (json.dumps(tasklist.to_json_data(), indent=2,
-                          ensure_ascii=False) + "\n").encode("utf-8")
+    payload = (json.dumps(tasklist.to_json_data(), indent=2, ensure_ascii=False) + "\n").encode(
+        "utf-8"
+    )
     try:
         mode = os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
@@ -367,11 +359,13 @@ def save(path: os.PathLike | str, tasklist: TaskList) -> None:
     except OSError as exc:
         raise StoreError(path, f"cannot write: {_os_problem(exc)}") from None
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(path),
-                                        suffix=_TEMP_SUFFIX, dir=directory)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=_temp_prefix(path), suffix=_TEMP_SUFFIX, dir=directory
+        )
     except OSError as exc:
-        raise StoreError(path, "cannot create a temporary file in "
-                               f"{directory}: {_os_problem(exc)}") from None
+        raise StoreError(
+            path, f"cannot create a temporary file in {directory}: {_os_problem(exc)}"
+        ) from None
     try:
         try:
             with os.fdopen(fd, "wb") as f:
@@ -391,7 +385,7 @@ def save(path: os.PathLike | str, tasklist: TaskList) -> None:
 
 
 @contextlib.contextmanager
-def locked(path: os.PathLike | str) -> Iterator[None]:
+def locked(path: StrPath) -> Iterator[None]:
     """Hold an exclusive lock for the state file *path*.
 
     The lock lives on ``<path>.lock``, created if needed and never deleted.
@@ -400,8 +394,7 @@ def locked(path: os.PathLike | str) -> Iterator[None]:
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
     except OSError as exc:
-        raise StoreError(lock, f"cannot open lock file: {_os_problem(exc)}") \
-            from None
+        raise StoreError(lock, f"cannot open lock file: {_os_problem(exc)}") from None
     try:
         while True:
             try:
@@ -410,8 +403,7 @@ def locked(path: os.PathLike | str) -> Iterator[None]:
             except InterruptedError:  # pragma: no cover - PEP 475 retries
                 continue
             except OSError as exc:
-                raise StoreError(lock, f"cannot lock: {_os_problem(exc)}") \
-                    from None
+                raise StoreError(lock, f"cannot lock: {_os_problem(exc)}") from None
         yield
     finally:
         os.close(fd)  # closing the last descriptor releases the flock
@@ -430,14 +422,14 @@ def _remove_stale_temp_files(path: Path) -> None:
                 os.unlink(path.parent / name)
 
 
-def _real_path(path: os.PathLike | str) -> Path:
+def _real_path(path: StrPath) -> Path:
     # Follow a symlinked state file so that a write replaces the target and
     # keeps the link, and so all writers lock next to the same real file.
     return Path(os.path.realpath(path))
 
 
 @contextlib.contextmanager
-def transaction(path: os.PathLike | str) -> Iterator[TaskList]:
+def transaction(path: StrPath) -> Iterator[TaskList]:
     """Locked read-modify-write::
 
         with transaction(p) as tl:

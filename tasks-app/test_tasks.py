@@ -32,8 +32,19 @@ class TaskTests(unittest.TestCase):
         self.assertEqual(Task("tab\tinside").title, "tab\tinside")
 
     def test_bad_titles(self):
-        for bad in ["", " ", "   \t ", "\u3000", "a\nb", "a\rb", "line\n",
-                    "a\u2028b", "a\x1bb", "a\x00b", "\udce9t\u00e9"]:
+        for bad in [
+            "",
+            " ",
+            "   \t ",
+            "\u3000",
+            "a\nb",
+            "a\rb",
+            "line\n",
+            "a\u2028b",
+            "a\x1bb",
+            "a\x00b",
+            "\udce9t\u00e9",
+        ]:
             with self.subTest(title=bad), self.assertRaises(ValueError):
                 Task(bad)
 
@@ -105,8 +116,7 @@ class TaskListTests(unittest.TestCase):
 
     def test_render_exact(self):
         tl = make(("buy milk", False), ("walk dog", True), (" x ", False))
-        self.assertEqual(tl.render(),
-                         "0. [ ] buy milk\n1. [x] walk dog\n2. [ ]  x ")
+        self.assertEqual(tl.render(), "0. [ ] buy milk\n1. [x] walk dog\n2. [ ]  x ")
         self.assertEqual(tl.render_line(1), "1. [x] walk dog")
 
     def test_index_errors(self):
@@ -116,17 +126,13 @@ class TaskListTests(unittest.TestCase):
                 with self.subTest(method=method.__name__, index=index):
                     with self.assertRaises(IndexError) as cm:
                         method(index)
-                    self.assertEqual(
-                        str(cm.exception),
-                        f"no task {index} (there are 2 tasks)")
+                    self.assertEqual(str(cm.exception), f"no task {index} (there are 2 tasks)")
         self.assertEqual(tl, make(("a", False), ("b", False)))
 
     def test_index_error_wording(self):
-        with self.assertRaisesRegex(IndexError,
-                                    r"^no task 0 \(there are no tasks\)$"):
+        with self.assertRaisesRegex(IndexError, r"^no task 0 \(there are no tasks\)$"):
             TaskList().complete(0)
-        with self.assertRaisesRegex(IndexError,
-                                    r"^no task 5 \(there is 1 task\)$"):
+        with self.assertRaisesRegex(IndexError, r"^no task 5 \(there is 1 task\)$"):
             make(("a", False)).remove(5)
 
     def test_index_type_errors(self):
@@ -138,8 +144,7 @@ class TaskListTests(unittest.TestCase):
     def test_json_roundtrip(self):
         tl = make(("a", False), ("café ☕", True))
         data = tl.to_json_data()
-        self.assertEqual(data, [{"title": "a", "done": False},
-                                {"title": "café ☕", "done": True}])
+        self.assertEqual(data, [{"title": "a", "done": False}, {"title": "café ☕", "done": True}])
         self.assertEqual(TaskList.from_json_data(data), tl)
         self.assertEqual(TaskList.from_json_data([]), TaskList())
 
@@ -196,9 +201,11 @@ class LoadSaveTests(StoreTestCase):
 
     def test_save_format_exact(self):
         tasks.save(self.path, make(("buy milk", False), ("café ☕", True)))
-        expected = ('[\n  {\n    "title": "buy milk",\n    "done": false\n'
-                    '  },\n  {\n    "title": "café ☕",\n    "done": true\n'
-                    '  }\n]\n').encode("utf-8")
+        expected = (
+            '[\n  {\n    "title": "buy milk",\n    "done": false\n'
+            '  },\n  {\n    "title": "café ☕",\n    "done": true\n'
+            "  }\n]\n"
+        ).encode()
         self.assertEqual(self.path.read_bytes(), expected)
         self.assertEqual(self.names(), ["tasks.json"])  # no temp left
 
@@ -250,20 +257,17 @@ class LoadSaveTests(StoreTestCase):
                 self.assertNotIn("\n", msg)
                 self.assertEqual(self.snapshot(), before)
                 # A locked transaction refuses as well and writes nothing.
-                with self.assertRaises(CorruptStateError):
-                    with tasks.transaction(self.path) as tl:
-                        tl.add("x")  # pragma: no cover - not reached
+                with self.assertRaises(CorruptStateError), tasks.transaction(self.path) as tl:
+                    tl.add("x")  # pragma: no cover - not reached
                 self.assertEqual(self.snapshot(), before)
-                self.assertEqual(self.names(),
-                                 ["tasks.json", "tasks.json.lock"])
+                self.assertEqual(self.names(), ["tasks.json", "tasks.json.lock"])
 
     def test_directory_at_path(self):
         self.path.mkdir()
         with self.assertRaisesRegex(StoreError, "is a directory"):
             tasks.load(self.path)
-        with self.assertRaisesRegex(StoreError, "is a directory"):
-            with tasks.transaction(self.path):
-                pass  # pragma: no cover - not reached
+        with self.assertRaisesRegex(StoreError, "is a directory"), tasks.transaction(self.path):
+            pass  # pragma: no cover - not reached
         self.assertEqual(self.names(), ["tasks.json"])
 
     @unittest.skipIf(os.geteuid() == 0, "root can read any file")
@@ -280,29 +284,35 @@ class LoadSaveTests(StoreTestCase):
         tasks.save(self.path, make(("old", False)))
         before = self.snapshot()
         err = OSError(28, "No space left on device")
-        with mock.patch.object(tasks.os, "fsync", side_effect=err):
-            with self.assertRaisesRegex(StoreError,
-                                        "cannot write: no space left"):
-                tasks.save(self.path, make(("new", False)))
+        with (
+            mock.patch.object(tasks.os, "fsync", side_effect=err),
+            self.assertRaisesRegex(StoreError, "cannot write: no space left"),
+        ):
+            tasks.save(self.path, make(("new", False)))
         self.assertEqual(self.snapshot(), before)
         self.assertEqual(self.names(), ["tasks.json"])
 
     def test_interrupted_write_removes_temp(self):
         tasks.save(self.path, make(("old", False)))
         before = self.snapshot()
-        with mock.patch.object(tasks.os, "replace",
-                               side_effect=KeyboardInterrupt):
-            with self.assertRaises(KeyboardInterrupt):
-                tasks.save(self.path, make(("new", False)))
+        with (
+            mock.patch.object(tasks.os, "replace", side_effect=KeyboardInterrupt),
+            self.assertRaises(KeyboardInterrupt),
+        ):
+            tasks.save(self.path, make(("new", False)))
         self.assertEqual(self.snapshot(), before)
         self.assertEqual(self.names(), ["tasks.json"])
 
     def test_temp_file_names(self):
-        self.assertTrue(tasks.is_temp_file_for(self.path,
-                                               ".tasks.json.ab_3x9zq.tmp"))
-        for name in ["tasks.json", "tasks.json.lock", ".tasks.json.tmp",
-                     ".tasks.json.abc.tmp", ".other.json.abcdefgh.tmp",
-                     "tasks.json.abcdefgh.tmp"]:
+        self.assertTrue(tasks.is_temp_file_for(self.path, ".tasks.json.ab_3x9zq.tmp"))
+        for name in [
+            "tasks.json",
+            "tasks.json.lock",
+            ".tasks.json.tmp",
+            ".tasks.json.abc.tmp",
+            ".other.json.abcdefgh.tmp",
+            "tasks.json.abcdefgh.tmp",
+        ]:
             with self.subTest(name):
                 self.assertFalse(tasks.is_temp_file_for(self.path, name))
         seen = []
@@ -335,22 +345,22 @@ class TransactionTests(StoreTestCase):
     def test_no_write_on_exception(self):
         tasks.save(self.path, make(("a", False)))
         before = self.snapshot()
-        with self.assertRaises(IndexError):
-            with tasks.transaction(self.path) as tl:
-                tl.add("b")
-                tl.complete(7)
+        with self.assertRaises(IndexError), tasks.transaction(self.path) as tl:
+            tl.add("b")
+            tl.complete(7)
         self.assertEqual(self.snapshot(), before)
 
     def test_missing_file_stays_missing_on_error(self):
-        with self.assertRaises(IndexError):
-            with tasks.transaction(self.path) as tl:
-                tl.remove(0)
+        with self.assertRaises(IndexError), tasks.transaction(self.path) as tl:
+            tl.remove(0)
         self.assertFalse(self.path.exists())
 
     def test_missing_folder(self):
-        with self.assertRaisesRegex(StoreError, "does not exist"):
-            with tasks.transaction(self.dir / "nope" / "t.json"):
-                pass  # pragma: no cover - not reached
+        with (
+            self.assertRaisesRegex(StoreError, "does not exist"),
+            tasks.transaction(self.dir / "nope" / "t.json"),
+        ):
+            pass  # pragma: no cover - not reached
 
     def test_lock_is_exclusive_and_on_separate_file(self):
         lock = tasks.lock_path_for(self.path)
@@ -380,8 +390,7 @@ class TransactionTests(StoreTestCase):
             tl.add("b")
         self.assertFalse(stale.exists())
         self.assertTrue(unrelated.exists())
-        self.assertEqual(tasks.load(self.path),
-                         make(("a", False), ("b", False)))
+        self.assertEqual(tasks.load(self.path), make(("a", False), ("b", False)))
 
     def test_symlinked_state_file_keeps_link(self):
         real = self.dir / "real.json"
@@ -397,9 +406,10 @@ class TransactionTests(StoreTestCase):
             tl.add("x")
             tl.add("y")
             tl.complete(1)
-        self.assertEqual(json.loads(self.path.read_text("utf-8")),
-                         [{"title": "x", "done": False},
-                          {"title": "y", "done": True}])
+        self.assertEqual(
+            json.loads(self.path.read_text("utf-8")),
+            [{"title": "x", "done": False}, {"title": "y", "done": True}],
+        )
 
 
 if __name__ == "__main__":
