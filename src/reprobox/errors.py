@@ -57,3 +57,25 @@ class BuildFailed(ReproboxError):
 
 class SandboxError(ReproboxError):
     """The sandbox could not be created, used or torn down."""
+
+
+class LintError(ReproboxError):
+    """``reprobox lint`` could not do its job (unreadable file, I/O error, hadolint failed)."""
+
+
+class HadolintUnavailable(LintError):
+    """``--hadolint`` was asked for but no ``hadolint`` binary is on PATH."""
+
+
+class ContextPatternError(LintError):
+    """A ``.dockerignore`` (or ``.gitignore``) pattern the engine's matcher cannot use."""
+
+
+class LintConfigError(UsageError):
+    """``[tool.reprobox.lint]`` in ``pyproject.toml`` holds an unknown key or a bad value."""
+
+
+class TestRunnerMissing(ReproboxError):
+    """The project's test runner (pytest) is not in the image and cannot be installed."""
+
+    __test__ = False  # not a pytest test class

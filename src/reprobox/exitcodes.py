@@ -45,3 +45,23 @@ def for_error(error: BaseException) -> ExitCode:
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
     return ExitCode.COULD_NOT_RUN
+
+
+def for_run_error(error: BaseException) -> ExitCode:
+    """``reprobox run``'s code when reprobox itself failed: never a code a run result uses
+    for timeout or out-of-memory."""
+    if isinstance(error, errors.UsageError):
+        return ExitCode.USAGE
+    if isinstance(error, KeyboardInterrupt | SystemExit):
+        return ExitCode.INTERRUPTED
+    return ExitCode.RUN_INTERNAL
+
+
+def for_run(exit_code: int, timed_out: bool, oom_killed: bool) -> int:
+    """``reprobox run``'s exit code for a finished command: its own, or 124 on timeout, or
+    137 when it was killed for exceeding its memory limit."""
+    if timed_out:
+        return int(ExitCode.RUN_TIMEOUT)
+    if oom_killed:
+        return int(ExitCode.RUN_OOM)
+    return exit_code

@@ -6,9 +6,23 @@ import click
 
 from reprobox import __version__
 from reprobox.cli.base import base
+from reprobox.cli.build import build_cmd, test_cmd, verify_cmd
 from reprobox.cli.doctor import doctor
+from reprobox.cli.gc import gc
+from reprobox.cli.lint import lint, rules
+from reprobox.cli.run import run
 
-COMMANDS: tuple[click.Command, ...] = (doctor, base)
+COMMANDS: tuple[click.Command, ...] = (
+    doctor,
+    base,
+    build_cmd,
+    verify_cmd,
+    test_cmd,
+    lint,
+    rules,
+    run,
+    gc,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,151 @@
+"""``reprobox run``: run an untrusted command in a hardened throwaway box.
+
+Heavy modules (the docker SDK, the sandbox) are imported inside the command so that
+``reprobox --help`` and other commands do not pay for them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from reprobox import errors
+from reprobox.exitcodes import for_run, for_run_error
+from reprobox.sandbox.signals import Terminated
+
+if TYPE_CHECKING:
+    from reprobox.sandbox.command import RunRequest
+    from reprobox.sandbox.result import OutputChunk
+
+
+@click.command(context_settings={"allow_interspersed_args": False})
+@click.option(
+    "--image",
+    envvar="REPROBOX_IMAGE",
+    default=None,
+    help="Image to run in [default: REPROBOX_IMAGE or the pinned python:3.12-slim].",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=None,
+    help="Seconds before the command is killed [default: 30; 0 = none].",
+)
+@click.option("--memory", default=None, help="Memory limit, no swap (e.g. 1g) [default: 512m].")
+@click.option("--cpus", type=float, default=None, help="CPUs [default: 1].")
+@click.option("--pids", type=int, default=None, help="Process limit [default: 128].")
+@click.option(
+    "--network",
+    type=click.Choice(["host", "none", "disabled"]),
+    default=None,
+    help="'host' shares the host's network and defeats isolation [default: disabled].",
+)
+@click.option(
+    "--mount",
+    "mounts",
+    multiple=True,
+    metavar="PATH[:rw]",
+    help="Mount a host path at /mnt/<name>, read-only unless :rw (repeatable).",
+)
+@click.option(
+    "--copy-in",
+    "copy_in",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Copy a host file or folder into the working folder first (repeatable).",
+)
+@click.option(
+    "--copy-out",
+    "copy_out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Copy the working folder's contents to DIR afterwards.",
+)
+@click.option("--runtime", default=None, help="Container runtime, e.g. runsc for gVisor.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Extra label on the box's container (repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the RunResult as JSON at the end.")
+@click.option("--explain", is_flag=True, help="Say what this box blocks and what it doesn't.")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def run(
+    ctx: click.Context,
+    /,
+    command: tuple[str, ...],
+    explain: bool,
+    as_json: bool,
+    **options: object,
+) -> None:
+    """Run COMMAND in a hardened throwaway box: reprobox run [OPTIONS] -- COMMAND...
+
+    The exit code is the command's own; 124 = timed out, 137 = killed for exceeding its
+    memory limit, 125 = reprobox itself failed, 130 = interrupted, 2 = bad usage.
+    """
+    if not command and not explain:
+        raise click.UsageError("no command given: reprobox run [OPTIONS] -- COMMAND...")
+    try:
+        request = _request(command, options)
+        if explain:
+            _explain(request)
+            return
+        code = _execute(ctx, request, as_json)
+    except errors.ReproboxError as exc:
+        _fail(exc)
+    except (KeyboardInterrupt, Terminated) as exc:
+        click.echo("interrupted: the box was removed", err=True)
+        sys.exit(int(for_run_error(exc)))
+    sys.exit(code)
+
+
+def _request(command: tuple[str, ...], options: dict[str, object]) -> RunRequest:
+    from reprobox.images import default_run_image
+    from reprobox.sandbox.command import RunRequest
+
+    fields: dict[str, Any] = dict(options)
+    image = fields.pop("image") or default_run_image()
+    return RunRequest(image=image, command=command, timeout_s=fields.pop("timeout"), **fields)
+
+
+def _explain(request: RunRequest) -> None:
+    from reprobox.sandbox.explain import explain
+
+    click.echo(explain(request.policy(), request.parsed_mounts(), request.image))
+
+
+def _execute(ctx: click.Context, request: RunRequest, as_json: bool) -> int:
+    from reprobox.cli.common import engine_from
+    from reprobox.sandbox.command import run_request
+
+    result = run_request(engine_from(ctx), request, None if as_json else _live)
+    if as_json:
+        from reprobox.cli.common import print_json
+
+        print_json(result)
+    else:
+        _warn_truncated(result.stdout_truncated, result.stderr_truncated)
+    return for_run(result.exit_code, result.timed_out, result.oom_killed)
+
+
+def _live(chunk: OutputChunk) -> None:
+    stream = sys.stdout if chunk.stream == "stdout" else sys.stderr
+    stream.buffer.write(chunk.data)
+    stream.buffer.flush()
+
+
+def _warn_truncated(stdout: bool, stderr: bool) -> None:
+    """Live output is never cut; say when the kept copy (as in --json) would be."""
+
+
+def _fail(error: errors.ReproboxError) -> NoReturn:
+    click.echo(f"error: {error.message}", err=True)
+    if error.hint:
+        click.echo(f"hint: {error.hint}", err=True)
+    sys.exit(int(for_run_error(error)))

@@ -1,0 +1,297 @@
+"""Containers and execs for the sandbox: create from a typed spec, stream output, kill, remove.
+
+The sandbox (``reprobox.sandbox``) decides *what* a box looks like as a :class:`ContainerSpec`;
+this module is the only place that turns it into engine API calls. Output is read straight
+from the engine's multiplexed attach/exec stream (8-byte frame headers), through a buffered
+reader, so reading is linear in the size of the output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docker.types import LogConfig, Ulimit
+
+from reprobox import errors
+from reprobox.engine.core import Engine
+
+STDOUT = 1
+STDERR = 2
+KILLED = 137  # what a SIGKILLed process reports (128 + 9)
+_HEADER = struct.Struct(">BxxxL")
+_READ_BUFFER = 1 << 16
+
+
+@dataclass(frozen=True)
+class BindMount:
+    """A host folder mounted into the container."""
+
+    source: str
+    target: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """Everything the engine needs to create one box; built by ``reprobox.sandbox``."""
+
+    image: str
+    command: tuple[str, ...]
+    user: str
+    env: tuple[tuple[str, str], ...]
+    workdir: str
+    labels: tuple[tuple[str, str], ...]
+    network: str  # "disabled", "none" or "host"
+    read_only: bool = True
+    tmpfs: tuple[tuple[str, str], ...] = ()
+    cap_drop: tuple[str, ...] = ("ALL",)
+    cap_add: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ("no-new-privileges",)
+    pids_limit: int | None = None
+    memory_bytes: int | None = None
+    memory_swap_bytes: int | None = None
+    nano_cpus: int | None = None
+    ulimits: tuple[tuple[str, int], ...] = ()
+    init: bool = True
+    runtime: str | None = None
+    binds: tuple[BindMount, ...] = field(default_factory=tuple)
+    # Output is streamed to the caller; the engine keeping a second copy costs disk and time.
+    log_driver: str = "none"
+    # Keep stdin open until the first attached client closes it (a primed pool box reads its
+    # command there).
+    stdin: bool = False
+
+
+def host_config_kwargs(spec: ContainerSpec) -> dict[str, Any]:
+    """The ``create_host_config`` arguments for ``spec`` (pure, so it is unit-tested)."""
+    kwargs: dict[str, Any] = {
+        "read_only": spec.read_only,
+        "tmpfs": dict(spec.tmpfs),
+        "cap_drop": list(spec.cap_drop),
+        "cap_add": list(spec.cap_add) or None,
+        "security_opt": list(spec.security_opt),
+        "pids_limit": spec.pids_limit,
+        "mem_limit": spec.memory_bytes,
+        "memswap_limit": spec.memory_swap_bytes,
+        "nano_cpus": spec.nano_cpus,
+        "ulimits": [Ulimit(name=n, soft=v, hard=v) for n, v in spec.ulimits] or None,
+        "init": spec.init,
+        "log_config": LogConfig(type=spec.log_driver),
+        "runtime": spec.runtime,
+        "binds": [f"{b.source}:{b.target}:{'ro' if b.read_only else 'rw'}" for b in spec.binds]
+        or None,
+    }
+    if spec.network != "disabled":
+        kwargs["network_mode"] = spec.network
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
+    """The ``create_container`` arguments for ``spec`` (without the host config)."""
+    return {
+        "image": spec.image,
+        "entrypoint": list(spec.command[:1]),
+        "command": list(spec.command[1:]),
+        "user": spec.user,
+        "environment": [f"{k}={v}" for k, v in spec.env],
+        "working_dir": spec.workdir,
+        "labels": dict(spec.labels),
+        "network_disabled": spec.network == "disabled",
+        "detach": not spec.stdin,
+        "stdin_open": spec.stdin,
+        "tty": False,
+    }
+
+
+def create(engine: Engine, spec: ContainerSpec) -> str:
+    """Create (not start) a container for ``spec``; returns its ID."""
+    api = engine.raw.api
+    with engine.guard(f"create a box from {spec.image}"):
+        host_config = api.create_host_config(**host_config_kwargs(spec))
+        created = api.create_container(host_config=host_config, **create_kwargs(spec))
+    return str(created["Id"])
+
+
+def attach(engine: Engine, container_id: str, stdin: bool = False) -> Any:
+    """A raw socket streaming the container's stdout and stderr (attach before start); with
+    ``stdin``, writes to it go to the main process's stdin."""
+    params = {"stdin": int(stdin), "stdout": 1, "stderr": 1, "stream": 1}
+    with engine.guard("attach to the box"):
+        sock = engine.raw.api.attach_socket(container_id, params=params)
+    return _blocking(sock)
+
+
+def start(engine: Engine, container_id: str) -> None:
+    with engine.guard("start the box"):
+        engine.raw.api.start(container_id)
+
+
+def wait(engine: Engine, container_id: str) -> int:
+    """Wait for the container's main process; returns its exit status."""
+    with engine.guard("wait for the box"):
+        return int(engine.raw.api.wait(container_id)["StatusCode"])
+
+
+def oom_killed(engine: Engine, container_id: str) -> bool:
+    """Whether the engine recorded that the container's main process was OOM-killed."""
+    with engine.guard("inspect the box"):
+        state = engine.raw.api.inspect_container(container_id)["State"]
+    return bool(state.get("OOMKilled"))
+
+
+def kill(engine: Engine, container_id: str) -> None:
+    """SIGKILL the container (every process in it); a container already gone is fine."""
+    with contextlib.suppress(errors.EngineError, errors.ImageNotFound), engine.guard("kill"):
+        engine.raw.api.kill(container_id)
+
+
+def remove(engine: Engine, container_id: str) -> None:
+    """Kill and remove the container and its anonymous volumes; idempotent."""
+    with contextlib.suppress(errors.EngineError), engine.guard("remove the box"):
+        engine.raw.api.remove_container(container_id, force=True, v=True)
+
+
+def exec_start(
+    engine: Engine,
+    container_id: str,
+    cmd: list[str],
+    user: str,
+    workdir: str | None = None,
+    stdin: bool = False,
+) -> tuple[str, Any]:
+    """Start ``cmd`` in the running container; returns the exec ID and its output socket."""
+    api = engine.raw.api
+    with engine.guard("run a command in the box"):
+        exec_id = api.exec_create(
+            container_id, cmd, stdout=True, stderr=True, stdin=stdin, user=user, workdir=workdir
+        )["Id"]
+        sock = api.exec_start(exec_id, socket=True)
+    return str(exec_id), _blocking(sock)
+
+
+def exec_exit_code(engine: Engine, exec_id: str) -> int | None:
+    """The exec's exit code, or ``None`` while it still runs."""
+    with engine.guard("inspect a command in the box"):
+        data = engine.raw.api.exec_inspect(exec_id)
+    if data.get("Running"):
+        return None
+    code = data.get("ExitCode")
+    return KILLED if code is None else int(code)
+
+
+def exec_quick(engine: Engine, container_id: str, cmd: list[str], user: str) -> tuple[int, bytes]:
+    """Run a short helper command to completion; returns its exit code and stdout."""
+    exec_id, sock = exec_start(engine, container_id, cmd, user)
+    out = bytearray()
+    try:
+        for stream, data in frames(sock):
+            if stream == STDOUT:
+                out += data
+    finally:
+        close(sock)
+    return exec_exit_code(engine, exec_id) or 0, bytes(out)
+
+
+def send_stdin(sock: Any, data: bytes) -> None:
+    """Write ``data`` to an exec's stdin and close the writing half (EOF for the command)."""
+    raw = _socket_of(sock)
+    raw.sendall(data)
+    raw.shutdown(socket.SHUT_WR)
+
+
+def frames(sock: Any) -> Iterator[tuple[int, bytes]]:
+    """``(stream, data)`` frames of a multiplexed (non-TTY) stream until the engine closes it."""
+    reader = _buffered(sock)
+    while True:
+        header = reader.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return
+        stream, size = _HEADER.unpack(header)
+        data = reader.read(size) if size else b""
+        if size and not data:
+            return
+        yield stream, data
+
+
+def close(sock: Any) -> None:
+    """Close an attach/exec socket, ignoring errors of an already closed one."""
+    raw = getattr(sock, "_sock", sock)
+    if isinstance(raw, socket.socket):
+        with contextlib.suppress(OSError):
+            raw.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+def _blocking(sock: Any) -> Any:
+    """The client's request timeout must not end a long quiet command: reads block."""
+    _socket_of(sock).settimeout(None)
+    return sock
+
+
+def _socket_of(sock: Any) -> socket.socket:
+    raw = getattr(sock, "_sock", sock)
+    if not isinstance(raw, socket.socket):
+        raise errors.SandboxError(f"unsupported engine stream {type(sock).__name__}")
+    return raw
+
+
+def _buffered(sock: Any) -> io.BufferedIOBase | io.BufferedReader:
+    if isinstance(sock, io.RawIOBase):
+        return io.BufferedReader(sock, _READ_BUFFER)
+    if isinstance(sock, socket.socket):
+        return io.BufferedReader(socket.SocketIO(sock, "rb"), _READ_BUFFER)
+    raise errors.SandboxError(f"unsupported engine stream {type(sock).__name__}")
+
+
+# Where the engine's cgroupfs driver puts a container's cgroup (v1 controllers), relative to
+# /sys/fs/cgroup/<controller>/; checked in order.
+_CGROUP_DIRS = ("docker/{id}", "system.slice/docker-{id}.scope")
+_CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a container's cgroup has used (``None`` where the host does not say)."""
+
+    peak_memory_bytes: int | None
+    cpu_ns: int | None
+
+
+def usage(engine: Engine, container_id: str, reset_peak: bool = False) -> Usage:
+    """Peak memory and CPU time from the host's cgroup v1 files: cheap (two small reads), and
+    only available when the engine runs on this host; ``Usage(None, None)`` otherwise.
+    ``reset_peak`` restarts the peak measurement after reading it."""
+    if not engine.url.startswith("unix://"):
+        return Usage(None, None)
+    memory = _cgroup_file("memory", container_id, "memory.max_usage_in_bytes")
+    cpu = _cgroup_file("cpuacct", container_id, "cpuacct.usage")
+    peak = _read_int(memory)
+    if reset_peak and memory is not None:
+        with contextlib.suppress(OSError):
+            memory.write_text("0")
+    return Usage(peak, _read_int(cpu))
+
+
+def _cgroup_file(controller: str, container_id: str, name: str) -> Path | None:
+    for pattern in _CGROUP_DIRS:
+        path = Path(_CGROUP_ROOT, controller, pattern.format(id=container_id), name)
+        if path.exists():
+            return path
+    return None
+
+
+def _read_int(path: Path | None) -> int | None:
+    if path is None:
+        return None
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None

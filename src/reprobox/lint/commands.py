@@ -1,0 +1,204 @@
+"""Recognisers for the shell commands rules care about (pip, apt, package managers).
+
+Pure functions over :class:`~reprobox.lint.shell.ShellCommand`; no rule state lives here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from reprobox.lint.model import Instruction, Stage
+from reprobox.lint.shell import ShellCommand
+
+_PIP = frozenset({"pip", "pip3", "pip2"})
+_PYTHON_PREFIX = "python"
+_VALUE_OPTIONS = frozenset(
+    {
+        "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
+        "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
+        "--platform", "--python-version", "--implementation", "--abi", "--only-binary",
+        "--no-binary", "--progress-bar", "--trusted-host", "--cache-dir", "--src",
+        "--upgrade-strategy", "--global-option", "--config-settings", "-C", "--report", "--log",
+        "--python", "-p", "--group", "--extra", "--proxy", "--retries", "--timeout",
+    }
+)  # fmt: skip
+_LOCAL_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz")
+
+
+@dataclass(frozen=True)
+class PipInstall:
+    """A ``pip install`` (or ``python -m pip install``, ``uv pip install``) command."""
+
+    command: ShellCommand
+    requirements: tuple[str, ...]
+    requirement_files: tuple[str, ...]
+    options: tuple[str, ...]
+
+    def has(self, *options: str) -> bool:
+        return self.command.has(*options)
+
+
+def pip_argv(command: ShellCommand) -> tuple[str, ...] | None:
+    """The words after ``pip`` for any spelling of pip, else None."""
+    argv = command.argv
+    if not argv:
+        return None
+    program = argv[0].rsplit("/", 1)[-1]
+    if program in _PIP:
+        return argv[1:]
+    if program.startswith(_PYTHON_PREFIX) and argv[1:3] == ("-m", "pip"):
+        return argv[3:]
+    if program == "uv" and argv[1:2] == ("pip",):
+        return argv[2:]
+    return None
+
+
+def pip_install(command: ShellCommand) -> PipInstall | None:
+    """The parsed ``pip install`` command, or None when ``command`` is something else."""
+    memo = command.memo
+    if "pip" not in memo:
+        memo["pip"] = _pip_install(command)
+    return cast(PipInstall | None, memo["pip"])
+
+
+def _pip_install(command: ShellCommand) -> PipInstall | None:
+    rest = pip_argv(command)
+    if not rest or rest[0] != "install":
+        return None
+    requirements: list[str] = []
+    files: list[str] = []
+    options: list[str] = []
+    words = rest[1:]
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in _VALUE_OPTIONS and i + 1 < len(words):
+            if word in ("-r", "--requirement"):
+                files.append(words[i + 1])
+            options.append(word)
+            i += 2
+            continue
+        if word.startswith("--requirement="):
+            files.append(word.partition("=")[2])
+        if word.startswith("-"):
+            options.append(word)
+        else:
+            requirements.append(word)
+        i += 1
+    return PipInstall(command, tuple(requirements), tuple(files), tuple(options))
+
+
+def is_local(requirement: str) -> bool:
+    """True for a path, archive or VCS/URL requirement (pinned by other means or local)."""
+    return (
+        requirement in (".", "..")
+        or requirement.startswith(("./", "/", "../", "$", "file:", "git+", "http://", "https://"))
+        or requirement.endswith(_LOCAL_SUFFIXES)
+        or "@" in requirement
+    )
+
+
+def is_pinned(requirement: str) -> bool:
+    """True when a requirement names one exact version (``==x`` without ``*``, or ``===``)."""
+    spec = requirement.split(";", 1)[0]
+    if "===" in spec:
+        return True
+    if "==" not in spec or "*" in spec:
+        return False
+    return not any(op in spec for op in (">", "<", "~=", "!=", ","))
+
+
+def apt_action(command: ShellCommand) -> str | None:
+    """The ``apt-get``/``apt`` subcommand (``install``, ``update``...), or None."""
+    memo = command.memo
+    if "apt" not in memo:
+        memo["apt"] = _apt_action(command)
+    return cast(str | None, memo["apt"])
+
+
+def _apt_action(command: ShellCommand) -> str | None:
+    argv = command.argv
+    if not argv or argv[0].rsplit("/", 1)[-1] not in ("apt-get", "apt", "aptitude"):
+        return None
+    for word in argv[1:]:
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def installs_packages(command: ShellCommand) -> tuple[str, ...]:
+    """The package names an apt/apk/yum/dnf install command installs."""
+    argv = command.argv
+    if not argv:
+        return ()
+    program = argv[0].rsplit("/", 1)[-1]
+    verbs = {"apt-get": "install", "apt": "install", "apk": "add", "yum": "install",
+             "dnf": "install", "microdnf": "install"}  # fmt: skip
+    verb = verbs.get(program)
+    if verb is None or verb not in argv[1:]:
+        return ()
+    after = argv[argv.index(verb) + 1 :]
+    return tuple(w.split("=", 1)[0] for w in after if not w.startswith(("-", "=")))
+
+
+def stage_env(stage: Stage, before_line: int, globals_: dict[str, str]) -> dict[str, str]:
+    """The ``ENV``/``ARG`` names set in ``stage`` before ``before_line`` (plus global ARGs)."""
+    values = dict(globals_)
+    for instr in stage.instructions:
+        if instr.line >= before_line:
+            break
+        for name, value in instr.pairs if instr.cmd in ("ENV", "ARG") else ():
+            values[name] = value
+    return values
+
+
+def cache_mount(instr: Instruction, *targets: str) -> bool:
+    """True when a ``RUN --mount=type=cache`` targets one of ``targets``."""
+    for flag in instr.flags:
+        cached = flag.startswith("--mount=") and "type=cache" in flag
+        if cached and any(target in flag for target in targets):
+            return True
+    return False
+
+
+def runs(instr: Instruction) -> tuple[ShellCommand, ...]:
+    """The shell commands of a ``RUN`` (and of ``ONBUILD RUN``)."""
+    return instr.commands
+
+
+def copy_sources(instr: Instruction) -> tuple[str, ...]:
+    """The context sources of a ``COPY``/``ADD`` (none for ``--from``, heredocs or URLs)."""
+    if instr.cmd not in ("COPY", "ADD") or instr.flag("from") is not None:
+        return ()
+    sources = instr.args[:-1]
+    return tuple(s for s in sources if not s.startswith(("<<", "http://", "https://", "git@", "$")))
+
+
+def normalise(source: str) -> str:
+    """A COPY source as a context-relative path (``./a/`` -> ``a``, ``.`` -> ``""``)."""
+    path = source.strip()
+    while path.startswith("./"):
+        path = path[2:]
+    path = path.strip("/")
+    return "" if path in (".", "*") else path
+
+
+def covers(source: str, relpath: str) -> bool:
+    """True when COPY ``source`` sends the context path ``relpath`` into the image."""
+    from fnmatch import fnmatchcase
+
+    path = normalise(source)
+    if not path:
+        return True
+    if relpath == path or relpath.startswith(path + "/"):
+        return True
+    return fnmatchcase(relpath, path) or fnmatchcase(relpath.split("/", 1)[0], path)
+
+
+def copy_line(instructions: tuple[Instruction, ...], relpath: str) -> int | None:
+    """The line of the first ``COPY``/``ADD`` that copies ``relpath`` into an image."""
+    for instr in instructions:
+        if any(covers(source, relpath) for source in copy_sources(instr)):
+            return instr.line
+    return None

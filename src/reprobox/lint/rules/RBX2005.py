@@ -1,0 +1,34 @@
+"""RBX2005: files that ``.gitignore`` ignores reach the build context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reprobox.lint.context import BuildContext, Kind
+from reprobox.lint.model import Dockerfile
+from reprobox.lint.rules._entries import entry_findings
+from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
+
+
+class GitignoredInContext(Rule):
+    """Files matched by ``.gitignore`` (context up to the repository root) and not excluded."""
+
+    meta = RuleMeta(
+        id="RBX2005",
+        title="Files that .gitignore ignores are in the build context",
+        category=Category.CONTEXT,
+        severity=Severity.WARNING,
+        rationale=(
+            "What git ignores is local: runtime state (`tasks.json`, `*.sqlite`), build "
+            "output, editor files. A clean checkout in CI does not have it, so an image built "
+            "on a laptop differs from one built in CI, and may carry someone's data."
+        ),
+        bad=".gitignore:\ntasks.json\n\n.dockerignore:\n.git",
+        good=".gitignore:\ntasks.json\n\n.dockerignore:\n.git\ntasks.json",
+        fix="exclude the same paths in .dockerignore (or use an allow-list)",
+        exceptions="gitignore semantics are approximated with the engine's matcher: "
+        "patterns without a slash match at any depth, a trailing slash is ignored.",
+    )
+
+    def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
+        yield from entry_findings(self, dockerfile, context, Kind.GITIGNORED, "git-ignored file")

@@ -1,0 +1,269 @@
+"""The :class:`Sandbox`: a hardened throwaway box for commands you don't trust."""
+
+from __future__ import annotations
+
+import contextlib
+import posixpath
+import shlex
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import Literal, TypeVar
+
+from reprobox import errors
+from reprobox.engine import Engine
+from reprobox.engine.containers import ContainerSpec
+from reprobox.sandbox import keeper, transfer
+from reprobox.sandbox.keeper import KeeperBox
+from reprobox.sandbox.oneshot import one_shot
+from reprobox.sandbox.policy import Policy
+from reprobox.sandbox.result import OutputChunk, RunResult
+from reprobox.sandbox.signals import shielded, sigterm_raises
+from reprobox.sandbox.spec import DEFAULT_WORKDIR, Mount, container_spec
+
+Command = str | Sequence[str]
+OnOutput = Callable[[OutputChunk], None]
+
+
+class Default(Enum):
+    """The marker for "use the policy's value"."""
+
+    POLICY = "policy"
+
+
+POLICY_TIMEOUT = Default.POLICY
+Timeout = float | None | Literal[Default.POLICY]
+T = TypeVar("T")
+COPY_OUT_LIMIT = 1 << 30
+
+
+def argv(cmd: Command) -> list[str]:
+    """A command as an argument list (a string is split like a POSIX shell would)."""
+    parts = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+    if not parts:
+        raise errors.UsageError("no command to run")
+    return parts
+
+
+class RunStream:
+    """Live output of one command: iterate for :class:`OutputChunk`, then read ``result``.
+
+    Closing (or leaving the ``with`` block) before the end kills the command.
+    """
+
+    def __init__(self, events: Generator[OutputChunk, None, RunResult]) -> None:
+        self._events = events
+        self._result: RunResult | None = None
+
+    def __iter__(self) -> Iterator[OutputChunk]:
+        self._result = yield from self._events
+        return
+
+    @property
+    def result(self) -> RunResult:
+        if self._result is None:
+            raise errors.UsageError("the stream has not ended: iterate it to the end first")
+        return self._result
+
+    def close(self) -> None:
+        self._events.close()
+
+    def __enter__(self) -> RunStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Sandbox:
+    """A box for untrusted commands, hardened by ``policy`` (default: :class:`Policy`).
+
+    Outside a ``with`` block, :meth:`run` is *one-shot*: a fresh container whose main process
+    is the command, removed when it ends. Inside ``with Sandbox(...) as box:`` the box is a
+    *session*: one container serves several :meth:`run` calls (each with its own timeout,
+    each leaving no process behind), plus :meth:`copy_in` and :meth:`copy_out`; the container
+    is removed when the block ends, also on exceptions, Ctrl-C and SIGTERM.
+
+    Host folders in ``mounts`` are read-only unless ``Mount(..., writable=True)``.
+    """
+
+    def __init__(
+        self,
+        image: str,
+        policy: Policy | None = None,
+        *,
+        mounts: Iterable[Mount | str] = (),
+        workdir: str = DEFAULT_WORKDIR,
+        labels: dict[str, str] | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.image = image
+        self.policy = policy or Policy()
+        self.mounts = tuple(m if isinstance(m, Mount) else Mount.parse(m) for m in mounts)
+        self.workdir = workdir
+        self.labels = dict(labels or {})
+        self._engine = engine
+        self._owns_engine = False
+        self._session: KeeperBox | None = None
+        self._stack: contextlib.ExitStack | None = None
+
+    # --- life cycle -----------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        stack = contextlib.ExitStack()
+        with stack:
+            stack.enter_context(sigterm_raises())
+            engine = self._connect(stack)
+            spec = self._spec(())
+            self._session = _starting(
+                self.image, lambda: KeeperBox.start(engine, spec, self.policy)
+            )
+            stack.callback(self._end_session)
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove the session's container (idempotent)."""
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.close()
+
+    @property
+    def container_id(self) -> str | None:
+        """The session container's ID (``None`` outside a session)."""
+        return self._session.container_id if self._session else None
+
+    # --- running --------------------------------------------------------------------------
+    def run(
+        self,
+        cmd: Command,
+        *,
+        timeout: Timeout = POLICY_TIMEOUT,
+        on_output: OnOutput | None = None,
+    ) -> RunResult:
+        """Run ``cmd`` to the end (or its timeout); ``on_output`` sees live output."""
+        with self.stream(cmd, timeout=timeout) as stream:
+            for chunk in stream:
+                if on_output is not None:
+                    on_output(chunk)
+        return stream.result
+
+    def stream(self, cmd: Command, *, timeout: Timeout = POLICY_TIMEOUT) -> RunStream:
+        """Start ``cmd`` and return its live output; the result comes at the end."""
+        seconds = self.policy.timeout_s if timeout is POLICY_TIMEOUT else timeout
+        args = argv(cmd)
+        if self._session is not None:
+            return RunStream(self._session.events(args, seconds))
+        return RunStream(self._one_shot(args, seconds))
+
+    def _one_shot(
+        self, args: list[str], seconds: float | None
+    ) -> Generator[OutputChunk, None, RunResult]:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(sigterm_raises())
+            engine = self._connect(stack)
+            spec = self._spec(args)
+            events = one_shot(engine, spec, self.policy, seconds)
+            return (yield from _first_step_guarded(self.image, events))
+
+    # --- files ----------------------------------------------------------------------------
+    def copy_in(self, path: str | Path, dest: str | None = None) -> None:
+        """Copy a host file or folder into ``dest`` (default: the working folder)."""
+        box = self._require_session("copy_in")
+        uid, gid = _ids(self.policy.user)
+        keeper.copy_in(box, transfer.pack(Path(path), uid, gid), dest or self.workdir)
+
+    def copy_out(self, path: str, dest: str | Path) -> list[str]:
+        """Copy ``path`` (relative to the working folder, or absolute; ``"."`` is the working
+        folder's contents) into the host folder ``dest``, refusing unsafe archive members;
+        returns the names written."""
+        box = self._require_session("copy_out")
+        folder, name = self._split(path)
+        data = keeper.copy_out(box, folder, name, COPY_OUT_LIMIT)
+        return transfer.unpack(data, Path(dest))
+
+    # --- helpers --------------------------------------------------------------------------
+    def _split(self, path: str) -> tuple[str, str]:
+        full = path if path.startswith("/") else f"{self.workdir.rstrip('/')}/{path}"
+        full = posixpath.normpath(full)
+        if full == posixpath.normpath(self.workdir):
+            return full, "."
+        folder, name = posixpath.split(full)
+        return folder or "/", name or "."
+
+    def _spec(self, args: Sequence[str]) -> ContainerSpec:
+        return container_spec(
+            self.image,
+            self.policy,
+            args,
+            mounts=self.mounts,
+            workdir=self.workdir,
+            labels=self.labels,
+        )
+
+    def _connect(self, stack: contextlib.ExitStack) -> Engine:
+        if self._engine is not None:
+            return self._engine
+        from reprobox.engine import connect
+
+        engine = connect()
+        stack.callback(engine.close)
+        return engine
+
+    def _end_session(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            with shielded():
+                session.destroy()
+
+    def _require_session(self, what: str) -> KeeperBox:
+        if self._session is None:
+            raise errors.UsageError(
+                f"{what} needs a session: use it inside 'with Sandbox(...) as box:'"
+            )
+        return self._session
+
+
+def _ids(user: str) -> tuple[int | None, int | None]:
+    uid, _, gid = user.partition(":")
+    gid = gid or uid
+    return (int(uid) if uid.isdigit() else None, int(gid) if gid.isdigit() else None)
+
+
+def missing_image(image: str, cause: errors.ReproboxError) -> errors.ImageNotFound:
+    """The one-line error for a box whose image is not on the engine (never pulled)."""
+    error = errors.ImageNotFound(
+        f"image {image} is not on this engine (reprobox never pulls)",
+        "build the offline base with 'reprobox base' and pass --image "
+        "reprobox/python:3.11-bookworm, or load the image and pass --image",
+    )
+    error.__cause__ = cause
+    return error
+
+
+def _starting(image: str, start: Callable[[], T]) -> T:
+    try:
+        return start()
+    except errors.ImageNotFound as exc:
+        raise missing_image(image, exc) from exc
+
+
+def _first_step_guarded(
+    image: str, events: Generator[OutputChunk, None, RunResult]
+) -> Generator[OutputChunk, None, RunResult]:
+    try:
+        first = next(events)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    except errors.ImageNotFound as exc:
+        raise missing_image(image, exc) from exc
+    yield first
+    return (yield from events)

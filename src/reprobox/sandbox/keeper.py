@@ -1,0 +1,181 @@
+"""A running box that serves commands by exec: used by sessions and by the pool.
+
+The container's main process is an idle *keeper* under the engine's init, running as a
+different user than the commands (see :func:`reprobox.sandbox.spec.keeper_user`). Every
+command runs under a small ``sh`` wrapper that, when the command ends, sends SIGKILL to every
+process the command's user may signal (``kill -9 -1``): background and ``setsid`` processes
+included, the keeper and init excluded. On timeout the same kill is sent from a second exec;
+when that cannot run (a fork bomb exhausted the pids limit), the whole container is killed
+and the box is lost. Either way, the command's whole process tree is dead when ``run()``
+returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+
+from reprobox import errors
+from reprobox.engine import Engine
+from reprobox.engine import containers as c
+from reprobox.sandbox.output import Capture
+from reprobox.sandbox.policy import Policy
+from reprobox.sandbox.pump import Outcome, Watchdog, pump
+from reprobox.sandbox.result import OutputChunk, RunResult
+from reprobox.sandbox.spec import KEEPER, keeper_user
+
+# "$@" runs the command; then everything the command's user can signal is killed.
+WRAPPER = '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
+KILL_ALL = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]
+OOM_COUNTER = ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null"]
+OOM_EXIT = 137
+
+
+@dataclass
+class KeeperBox:
+    """One started container with a keeper, serving commands as ``policy.user``."""
+
+    engine: Engine
+    container_id: str
+    policy: Policy
+    workdir: str
+    lost: bool = False
+    _oom_seen: int = 0
+
+    @classmethod
+    def start(cls, engine: Engine, spec: c.ContainerSpec, policy: Policy) -> KeeperBox:
+        """Create and start a keeper container from ``spec`` (its command is replaced)."""
+        from dataclasses import replace
+
+        keeper = replace(spec, command=KEEPER, user=keeper_user(policy))
+        container_id = c.create(engine, keeper)
+        try:
+            c.start(engine, container_id)
+        except BaseException:
+            c.remove(engine, container_id)
+            raise
+        return cls(engine, container_id, policy, spec.workdir)
+
+    def destroy(self) -> None:
+        c.remove(self.engine, self.container_id)
+
+    def events(
+        self, cmd: list[str], timeout: float | None
+    ) -> Generator[OutputChunk, None, RunResult]:
+        """Run ``cmd``; yields live output and returns the result."""
+        self._check_alive()
+        before = c.usage(self.engine, self.container_id, reset_peak=True)
+        wrapped = ["sh", "-c", WRAPPER, "reprobox", *cmd]
+        exec_id, sock = c.exec_start(
+            self.engine, self.container_id, wrapped, self.policy.user, self.workdir
+        )
+        cap = self.policy.output_cap_bytes
+        outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
+        try:
+            watchdog = Watchdog(timeout, self.kill_all)
+            try:
+                yield from pump(c.frames(sock), outcome)
+            finally:
+                outcome.timed_out = watchdog.cancel()
+        except BaseException:
+            self.kill_all()
+            raise
+        finally:
+            c.close(sock)
+        code = self.exit_code(exec_id)
+        after = c.usage(self.engine, self.container_id)
+        oom = self._oom(code, outcome.timed_out)
+        return outcome.result(code, oom, after.peak_memory_bytes, _cpu_seconds(before, after))
+
+    def kill_all(self) -> None:
+        """SIGKILL every process of the command's user; kill the container if that fails."""
+        if self.lost:
+            return
+        try:
+            c.exec_quick(self.engine, self.container_id, KILL_ALL, self.policy.user)
+        except errors.ReproboxError:
+            self.lost = True
+            c.kill(self.engine, self.container_id)
+
+    def exit_code(self, exec_id: str) -> int:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                code = c.exec_exit_code(self.engine, exec_id)
+            except errors.ReproboxError:
+                break
+            if code is not None:
+                return code
+            time.sleep(0.01)
+        self.lost = True
+        c.kill(self.engine, self.container_id)
+        return OOM_EXIT
+
+    def _oom(self, code: int, timed_out: bool) -> bool:
+        if code != OOM_EXIT or timed_out or self.lost:
+            return False
+        try:
+            _, text = c.exec_quick(self.engine, self.container_id, OOM_COUNTER, "0:0")
+        except errors.ReproboxError:
+            return False
+        count = _oom_kills(text)
+        seen, self._oom_seen = self._oom_seen, max(count, self._oom_seen)
+        return count > seen
+
+    def _check_alive(self) -> None:
+        if self.lost:
+            raise errors.SandboxError(
+                "this box was lost: a command exhausted it and the container was killed",
+                "open a new Sandbox",
+            )
+
+
+def _cpu_seconds(before: c.Usage, after: c.Usage) -> float | None:
+    if before.cpu_ns is None or after.cpu_ns is None:
+        return None
+    return (after.cpu_ns - before.cpu_ns) / 1e9
+
+
+def _oom_kills(text: bytes) -> int:
+    for line in text.decode("ascii", "replace").splitlines():
+        name, _, value = line.partition(" ")
+        if name == "oom_kill" and value.strip().isdigit():
+            return int(value)
+    return 0
+
+
+def copy_in(box: KeeperBox, archive: bytes, dest: str) -> None:
+    """Unpack ``archive`` (a tar) into ``dest`` inside the box, as the command's user."""
+    cmd = ["tar", "-x", "-f", "-", "-C", dest]
+    exec_id, sock = c.exec_start(box.engine, box.container_id, cmd, box.policy.user, stdin=True)
+    try:
+        c.send_stdin(sock, archive)
+        stderr = b"".join(d for s, d in c.frames(sock) if s == c.STDERR)
+    finally:
+        c.close(sock)
+    if box.exit_code(exec_id) != 0:
+        raise errors.SandboxError(f"copy into {dest} failed: {_tail(stderr)}")
+
+
+def copy_out(box: KeeperBox, folder: str, name: str, limit: int) -> bytes:
+    """A tar of ``name`` in ``folder`` inside the box (at most ``limit`` bytes)."""
+    path = f"{folder}/{name}"
+    cmd = ["tar", "-c", "-f", "-", "-C", folder, name]
+    exec_id, sock = c.exec_start(box.engine, box.container_id, cmd, box.policy.user)
+    data, stderr = Capture(limit), Capture(64 * 1024)
+    try:
+        for stream, chunk in c.frames(sock):
+            (data if stream == c.STDOUT else stderr).feed(chunk)
+    finally:
+        c.close(sock)
+    if box.exit_code(exec_id) != 0:
+        raise errors.SandboxError(f"copy out of {path} failed: {_tail(stderr.value())}")
+    if data.truncated:
+        raise errors.SandboxError(f"copy out of {path} failed: larger than {limit} bytes")
+    return data.value()
+
+
+def _tail(stderr: bytes) -> str:
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    return lines[-1] if lines else "no error message"

@@ -1,0 +1,49 @@
+"""One-shot runs: the command is the container's main process; the container dies with it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+
+from reprobox.engine import Engine
+from reprobox.engine import containers as c
+from reprobox.sandbox.output import Capture
+from reprobox.sandbox.policy import Policy
+from reprobox.sandbox.pump import Outcome, Watchdog, pump
+from reprobox.sandbox.result import OutputChunk, RunResult
+from reprobox.sandbox.signals import shielded
+
+OOM_EXIT = 137
+
+
+def one_shot(
+    engine: Engine, spec: c.ContainerSpec, policy: Policy, timeout: float | None
+) -> Generator[OutputChunk, None, RunResult]:
+    """Create, attach, start, stream, wait, remove. On timeout the container is killed, which
+    kills every process in it; the container is removed whatever happens (also on Ctrl-C)."""
+    container_id = c.create(engine, spec)
+    try:
+        return (yield from _attached(engine, container_id, policy, timeout))
+    finally:
+        with shielded():
+            c.remove(engine, container_id)
+
+
+def _attached(
+    engine: Engine, container_id: str, policy: Policy, timeout: float | None
+) -> Generator[OutputChunk, None, RunResult]:
+    sock = c.attach(engine, container_id)
+    cap = policy.output_cap_bytes
+    outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
+    try:
+        c.start(engine, container_id)
+        watchdog = Watchdog(timeout, lambda: c.kill(engine, container_id))
+        try:
+            yield from pump(c.frames(sock), outcome)
+        finally:
+            outcome.timed_out = watchdog.cancel()
+    finally:
+        c.close(sock)
+    code = c.wait(engine, container_id)
+    oom = code == OOM_EXIT and not outcome.timed_out and c.oom_killed(engine, container_id)
+    return outcome.result(code, oom)

@@ -1,0 +1,72 @@
+"""Primed boxes for the pool: started containers whose main process waits for its command.
+
+The main process is a tiny ``sh`` launcher, attached with stdin open, that reads the command
+(shell-quoted) from stdin and ``exec``s it. A pool run writes the command, closes stdin and
+then behaves exactly like a one-shot run: the command is the container's main process, a
+timeout kills the container (and so every process in it), and the box is never reused.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reprobox.engine import Engine
+from reprobox.engine import containers as c
+from reprobox.sandbox.output import Capture
+from reprobox.sandbox.policy import Policy
+from reprobox.sandbox.pump import Outcome, Watchdog, pump
+from reprobox.sandbox.result import OutputChunk, RunResult
+
+LAUNCHER = ("sh", "-c", 'eval "exec $(cat)"')
+OOM_EXIT = 137
+
+
+@dataclass
+class PrimedBox:
+    """A started container whose launcher waits on ``sock`` for one command."""
+
+    engine: Engine
+    container_id: str
+    policy: Policy
+    sock: Any
+
+    @classmethod
+    def start(cls, engine: Engine, spec: c.ContainerSpec, policy: Policy) -> PrimedBox:
+        container_id = c.create(engine, replace(spec, command=LAUNCHER, stdin=True))
+        try:
+            sock = c.attach(engine, container_id, stdin=True)
+            c.start(engine, container_id)
+        except BaseException:
+            c.remove(engine, container_id)
+            raise
+        return cls(engine, container_id, policy, sock)
+
+    def destroy(self) -> None:
+        c.close(self.sock)
+        c.remove(self.engine, self.container_id)
+
+    def events(
+        self, cmd: list[str], timeout: float | None
+    ) -> Generator[OutputChunk, None, RunResult]:
+        """Run ``cmd`` as this box's main process; yields live output, returns the result."""
+        cap = self.policy.output_cap_bytes
+        outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
+        c.send_stdin(self.sock, shlex.join(cmd).encode())
+        watchdog = Watchdog(timeout, lambda: c.kill(self.engine, self.container_id))
+        try:
+            yield from pump(c.frames(self.sock), outcome)
+        except BaseException:
+            c.kill(self.engine, self.container_id)
+            raise
+        finally:
+            outcome.timed_out = watchdog.cancel()
+            c.close(self.sock)
+        code = c.wait(self.engine, self.container_id)
+        oom = code == OOM_EXIT and not outcome.timed_out and c.oom_killed(
+            self.engine, self.container_id
+        )
+        return outcome.result(code, oom)

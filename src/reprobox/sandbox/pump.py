@@ -1,0 +1,88 @@
+"""Moving output from the engine to the caller: capped capture, live chunks, the watchdog."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+
+from reprobox.sandbox.output import Capture
+from reprobox.sandbox.result import OutputChunk, RunResult, Stream
+
+STREAMS = {1: Stream.STDOUT, 2: Stream.STDERR}
+
+
+@dataclass
+class Outcome:
+    """What the pump saw; turned into a :class:`RunResult` once the exit code is known."""
+
+    stdout: Capture
+    stderr: Capture
+    started: float
+    timed_out: bool = False
+
+    def result(
+        self,
+        exit_code: int,
+        oom_killed: bool = False,
+        peak_memory_bytes: int | None = None,
+        cpu_time_s: float | None = None,
+    ) -> RunResult:
+        return RunResult(
+            exit_code=exit_code,
+            stdout=self.stdout.value(),
+            stderr=self.stderr.value(),
+            duration_s=time.monotonic() - self.started,
+            timed_out=self.timed_out,
+            oom_killed=oom_killed,
+            stdout_truncated=self.stdout.truncated,
+            stderr_truncated=self.stderr.truncated,
+            stdout_bytes=self.stdout.total,
+            stderr_bytes=self.stderr.total,
+            peak_memory_bytes=peak_memory_bytes,
+            cpu_time_s=cpu_time_s,
+        )
+
+
+def pump(
+    frames: Iterable[tuple[int, bytes]], outcome: Outcome
+) -> Generator[OutputChunk, None, None]:
+    """Capture every frame (up to the caps) and yield it as a live chunk."""
+    for stream_id, data in frames:
+        stream = STREAMS.get(stream_id)
+        if stream is None:
+            continue
+        (outcome.stdout if stream is Stream.STDOUT else outcome.stderr).feed(data)
+        yield OutputChunk(stream, data)
+
+
+class Watchdog:
+    """Calls ``on_expiry`` once, from a helper thread, if not cancelled within ``seconds``."""
+
+    def __init__(self, seconds: float | None, on_expiry: Callable[[], None]) -> None:
+        self.fired = threading.Event()
+        self._on_expiry = on_expiry
+        self._done = threading.Lock()
+        self._timer: threading.Timer | None = None
+        if seconds is not None:
+            self._timer = threading.Timer(seconds, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        if self._done.acquire(blocking=False):
+            self.fired.set()
+            self._on_expiry()
+
+    def cancel(self) -> bool:
+        """Stop the timer; returns whether it had already fired (waiting until its action is
+        complete, so the caller sees the command dead)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._done.acquire(blocking=False):
+            return False
+        # It fired: its action may still be running; wait for it to finish.
+        while self._timer is not None and self._timer.is_alive():
+            self._timer.join(0.05)
+        return True

@@ -1,0 +1,112 @@
+"""Policy + image + mounts -> the container spec the engine creates (pure, unit-tested)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from reprobox import errors
+from reprobox.engine.containers import BindMount, ContainerSpec
+from reprobox.engine.labels import for_resource
+from reprobox.sandbox.policy import Policy
+
+DEFAULT_WORKDIR = "/work"
+MOUNT_ROOT = "/mnt"
+KEEPER = ("sleep", "infinity")
+KIND = "sandbox"
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A host folder (or file) to show inside the box, read-only unless ``writable``."""
+
+    source: Path
+    target: str | None = None
+    writable: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Mount:
+        """``PATH`` or ``PATH:rw`` (or ``PATH:ro``), as the CLI's ``--mount`` takes it."""
+        path, sep, mode = text.rpartition(":")
+        if not sep or mode not in ("rw", "ro"):
+            path, mode = text, "ro"
+        return cls(Path(path), None, mode == "rw")
+
+    def bind(self) -> BindMount:
+        """The engine bind for this mount; the source must exist (never created silently)."""
+        source = self.source.expanduser().resolve()
+        if not source.exists():
+            raise errors.UsageError(f"mount source {self.source} does not exist")
+        target = self.target or f"{MOUNT_ROOT}/{source.name or 'root'}"
+        if not PurePosixPath(target).is_absolute():
+            raise errors.UsageError(f"mount target {target} must be an absolute path")
+        return BindMount(str(source), target, read_only=not self.writable)
+
+
+def keeper_user(policy: Policy) -> str:
+    """The user of a session's keeper process: never the command's user, so the command
+    (which cannot gain capabilities) can neither signal nor outlive-protect it."""
+    return "65534:65534" if policy.runs_as_root else "0:0"
+
+
+def container_spec(
+    image: str,
+    policy: Policy,
+    command: Iterable[str],
+    *,
+    mounts: Iterable[Mount] = (),
+    workdir: str = DEFAULT_WORKDIR,
+    labels: dict[str, str] | None = None,
+    user: str | None = None,
+) -> ContainerSpec:
+    """The container for ``command`` under ``policy`` (``user`` overrides the policy's)."""
+    return ContainerSpec(
+        image=image,
+        command=tuple(command),
+        user=user or policy.user,
+        env=policy.env,
+        workdir=workdir,
+        labels=tuple(sorted(for_resource(KIND, labels).items())),
+        network=policy.network,
+        read_only=policy.read_only_root,
+        tmpfs=_tmpfs(policy, workdir),
+        cap_drop=("ALL",) if policy.drop_all_capabilities else (),
+        cap_add=policy.add_capabilities,
+        security_opt=_security_opt(policy),
+        pids_limit=policy.pids_limit,
+        memory_bytes=policy.memory_bytes,
+        memory_swap_bytes=_swap(policy),
+        nano_cpus=None if policy.cpus is None else int(policy.cpus * 1e9),
+        ulimits=_ulimits(policy),
+        init=policy.init,
+        runtime=policy.runtime,
+        binds=tuple(m.bind() for m in mounts),
+    )
+
+
+def _tmpfs(policy: Policy, workdir: str) -> tuple[tuple[str, str], ...]:
+    uid, _, gid = policy.user.partition(":")
+    owner = f",uid={uid},gid={gid or uid}" if uid.isdigit() and (gid or uid).isdigit() else ""
+    return (
+        ("/tmp", f"rw,nosuid,nodev,size={policy.tmp_bytes},mode=1777"),
+        (workdir, f"rw,nosuid,nodev,size={policy.workdir_bytes},mode=0755{owner}"),
+    )
+
+
+def _security_opt(policy: Policy) -> tuple[str, ...]:
+    opts = ["no-new-privileges"] if policy.no_new_privileges else []
+    if not policy.seccomp:
+        opts.append("seccomp=unconfined")
+    return tuple(opts)
+
+
+def _swap(policy: Policy) -> int | None:
+    if policy.memory_bytes is None:
+        return None
+    return -1 if policy.swap else policy.memory_bytes
+
+
+def _ulimits(policy: Policy) -> tuple[tuple[str, int], ...]:
+    limits = (("fsize", policy.file_size_bytes), ("nofile", policy.open_files))
+    return tuple((name, value) for name, value in limits if value is not None)

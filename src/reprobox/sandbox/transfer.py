@@ -1,0 +1,75 @@
+"""Files into and out of a box as tar streams, extracted safely on the host.
+
+The engine's own copy API writes beneath tmpfs mounts rather than into them, so copies go
+through ``tar`` inside the box over an exec's stdin/stdout. Archives coming *out* of a box are
+untrusted: members with absolute paths, ``..``, links that point outside the destination,
+devices and FIFOs are refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import tarfile
+from pathlib import Path
+
+from reprobox import errors
+
+MAX_ARCHIVE_BYTES = 1 << 30
+
+
+def pack(path: Path, uid: int | None, gid: int | None) -> bytes:
+    """A tar of ``path`` (file or folder) named by its basename, owned by ``uid:gid``."""
+    if not path.exists():
+        raise errors.UsageError(f"cannot copy {path} into the box: it does not exist")
+    buffer = io.BytesIO()
+
+    def owned(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        if uid is not None:
+            info.uid, info.uname = uid, ""
+        if gid is not None:
+            info.gid, info.gname = gid, ""
+        return info
+
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add(str(path), arcname=path.resolve().name, filter=owned)
+    return buffer.getvalue()
+
+
+def unsafe_reason(member: tarfile.TarInfo, dest: Path) -> str | None:
+    """Why ``member`` must not be extracted into ``dest``, or ``None`` when it is safe."""
+    name = member.name
+    if name.startswith("/") or posixpath.isabs(name):
+        return "absolute path"
+    if ".." in Path(name).parts:
+        return "'..' in path"
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        return "special file (device, FIFO)"
+    if member.issym() or member.islnk():
+        return _link_reason(member, dest)
+    return None
+
+
+def _link_reason(member: tarfile.TarInfo, dest: Path) -> str | None:
+    target = member.linkname
+    if posixpath.isabs(target):
+        return "link to an absolute path"
+    base = posixpath.dirname(member.name) if member.issym() else ""
+    resolved = posixpath.normpath(posixpath.join(base, target))
+    if resolved == ".." or resolved.startswith("../"):
+        return "link escaping the destination"
+    return None
+
+
+def unpack(data: bytes, dest: Path) -> list[str]:
+    """Extract a tar from the box into ``dest``; refuses the whole archive if any member is
+    unsafe. Returns the extracted names."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+        members = tar.getmembers()
+        for member in members:
+            reason = unsafe_reason(member, dest)
+            if reason:
+                raise errors.SandboxError(f"refused to copy out {member.name!r}: {reason}")
+        tar.extractall(dest, members=members, filter="data")
+    return [m.name for m in members]

@@ -1,0 +1,144 @@
+"""``reprobox build`` against the real engine: one image ID from any clone, clear failures.
+
+Reproducible images cannot carry the test-session label (it would change the image ID), so
+every test removes the images it made by ID in ``finally``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TASKS_APP, docker_cli, reprobox_cli
+
+pytestmark = pytest.mark.e2e
+
+APP_FILES = ("Dockerfile", ".dockerignore", "tasks.py", "cli.py")
+_ID = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def _git(cwd: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": "2024-05-01T12:00:00Z",
+        "GIT_COMMITTER_DATE": "2024-05-01T12:00:00Z",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def app_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git repository holding the tasks-app (one commit at a fixed date)."""
+    repo = tmp_path_factory.mktemp("origin")
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "tasks-app").mkdir()
+    for name in APP_FILES:
+        shutil.copy2(TASKS_APP / name, repo / "tasks-app" / name)
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "tasks-app")
+    return repo
+
+
+def _clone(origin: Path, target: Path, umask: int) -> Path:
+    old = os.umask(umask)
+    try:
+        subprocess.run(["git", "clone", "-q", str(origin), str(target)], check=True)
+    finally:
+        os.umask(old)
+    return target / "tasks-app"
+
+
+def _build(context: Path, base: str, tag: str) -> str:
+    done = reprobox_cli("build", str(context), "--build-arg", f"BASE_IMAGE={base}", "--tag", tag)
+    assert done.returncode == 0, done.stderr
+    found = _ID.search(done.stdout)
+    assert found, done.stdout
+    return found.group(0)
+
+
+@pytest.fixture
+def made() -> Iterator[list[str]]:
+    """Image tags and IDs a test made; all removed afterwards, whatever happened."""
+    refs: list[str] = []
+    yield refs
+    for ref in refs:
+        docker_cli("rmi", "-f", ref, check=False)
+
+
+def test_builds_from_two_clones_and_a_rebuild_give_one_image_id(
+    app_repo: Path, tmp_path: Path, base_image: str, unique: str, made: list[str]
+) -> None:
+    tags = [f"reprobox-test/repro:{unique}-{n}" for n in range(3)]
+    made.extend(tags)
+    first = _clone(app_repo, tmp_path / "one", 0o022)
+    second = _clone(app_repo, tmp_path / "somewhere" / "else", 0o077)
+    ids = [
+        _build(first, base_image, tags[0]),
+        _build(second, base_image, tags[1]),
+        _build(first, base_image, tags[2]),
+    ]
+    made.extend(ids)
+    assert len(set(ids)) == 1, ids
+    inspect = docker_cli("image", "inspect", "--format", "{{json .Config.Labels}}", tags[0])
+    assert "org.opencontainers.image.revision" in inspect.stdout
+    assert '"org.opencontainers.image.created":"2024-05-01T12:00:00Z"' in inspect.stdout
+    run = docker_cli("run", "--rm", "--network", "none", tags[0], check=False, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "(no tasks yet)" in run.stdout
+
+
+def test_failing_build_names_the_step_and_leaves_nothing(
+    tmp_path: Path, base_image: str, unique: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base_image}\nRUN echo made-a-layer > /ok\nRUN echo the-step-output && exit 7\n"
+    )
+    before = set(docker_cli("images", "-aq", "--no-trunc").stdout.split())
+    done = reprobox_cli("build", str(tmp_path), "--tag", f"reprobox-test/fail:{unique}")
+    after = set(docker_cli("images", "-aq", "--no-trunc").stdout.split())
+    assert done.returncode == 3
+    assert "build failed at Step 3/" in done.stderr
+    assert "the-step-output" in done.stderr
+    assert "returned a non-zero code: 7" in done.stderr
+    assert not (after - before), "intermediate images were left behind"
+
+
+def test_missing_base_image_is_one_line_and_never_pulled(tmp_path: Path) -> None:
+    for name in APP_FILES:
+        shutil.copy2(TASKS_APP / name, tmp_path / name)
+    done = reprobox_cli("build", str(tmp_path))
+    assert done.returncode == 3
+    assert "python:3.12-slim" in done.stderr and "is not on this engine" in done.stderr
+    assert "reprobox base" in done.stderr and "--build-arg BASE_IMAGE=" in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("buildah") is None, reason="buildah is not installed")
+def test_buildah_backend_gives_one_image_id_that_runs(
+    app_repo: Path, tmp_path: Path, base_image: str, unique: str, made: list[str]
+) -> None:
+    tags = [f"reprobox-test/buildah:{unique}-{n}" for n in range(2)]
+    made.extend(tags)
+    first = _clone(app_repo, tmp_path / "one", 0o022)
+    second = _clone(app_repo, tmp_path / "two", 0o077)
+    ids = []
+    for context, tag in ((first, tags[0]), (second, tags[1])):
+        done = reprobox_cli(
+            "build", str(context), "--backend", "buildah",
+            "--build-arg", f"BASE_IMAGE={base_image}", "--tag", tag,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        ids.append(_ID.search(done.stdout).group(0))  # type: ignore[union-attr]
+    made.extend(ids)
+    assert ids[0] == ids[1]
+    run = docker_cli("run", "--rm", "--network", "none", tags[0], check=False, timeout=120)
+    assert "(no tasks yet)" in run.stdout, run.stderr

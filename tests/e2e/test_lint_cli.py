@@ -1,0 +1,116 @@
+"""``reprobox lint`` and ``reprobox rules`` driven as users drive them (no engine needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reprobox.cli.main import cli
+from tests.conftest import SHARED, reprobox_cli
+
+BAD = "FROM python:3.12\nRUN pip install flask\n"
+CLEAN = "FROM scratch\nUSER 1\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "Dockerfile") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_subprocess_findings_exit_1(tmp_path: Path) -> None:
+    done = reprobox_cli("lint", str(write(tmp_path, BAD)), timeout=120)
+    assert done.returncode == 1
+    assert "RBX1103" in done.stdout and "fix:" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_clean_exit_0(tmp_path: Path) -> None:
+    code, out, _ = run("lint", str(write(tmp_path, CLEAN)))
+    assert code == 0 and "no findings" in out
+
+
+def test_fail_on_error_lets_warnings_pass(tmp_path: Path) -> None:
+    code, _, _ = run("lint", "--fail-on", "error", str(write(tmp_path, BAD)))
+    assert code == 0
+
+
+def test_ignore_option(tmp_path: Path) -> None:
+    path = write(tmp_path, "FROM python:3.12@sha256:" + "a" * 64 + "\nUSER 1\n")
+    assert run("lint", str(path))[0] == 0
+    path = write(tmp_path, "FROM python:3.12\nUSER 1\n")
+    assert run("lint", "--ignore", "RBX1102", str(path))[0] == 0
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    code, _, err = run("lint", str(tmp_path / "missing"))
+    assert code == 2 and "does not exist" in err
+    assert run("lint", "--format", "xml", str(tmp_path))[0] == 2
+    assert run("rules", "RBX9999")[0] == 2
+
+
+def test_could_not_run_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
+    code, _, err = run("lint", "--hadolint", str(write(tmp_path, CLEAN)))
+    assert code == 3 and "reprobox[hadolint]" in err
+
+
+def test_json_to_output_file(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    code, stdout, _ = run("lint", "--format", "json", "-o", str(out), str(write(tmp_path, BAD)))
+    assert code == 1 and stdout == ""
+    doc = json.loads(out.read_text())
+    assert doc["schema_version"] == 1 and doc["summary"]["warning"] >= 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+
+
+def test_output_not_created_on_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "report.sarif"
+    run("lint", "--format", "sarif", "-o", str(out), str(tmp_path / "missing"))
+    assert not out.exists()
+
+
+def test_sarif_output_validates(tmp_path: Path) -> None:
+    schema = SHARED / "schemas" / "sarif-schema-2.1.0.json"
+    if not schema.exists():
+        pytest.skip("shared SARIF schema not available")
+    jsonschema = pytest.importorskip("jsonschema")
+    code, out, _ = run("lint", "--format", "sarif", str(write(tmp_path, BAD)))
+    assert code == 1
+    jsonschema.validate(json.loads(out), json.loads(schema.read_text()))
+
+
+def test_recursive_and_config(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    write(tmp_path / "svc", BAD)
+    (tmp_path / "pyproject.toml").write_text('[tool.reprobox.lint]\nfail-on = "error"\n')
+    code, out, _ = run("lint", "--recursive", str(tmp_path))
+    assert code == 0 and "RBX1103" in out
+    assert run("lint", str(tmp_path))[0] == 2  # no Dockerfile directly in the folder
+
+
+def test_bad_config_is_usage(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.reprobox.lint]\nwhat = 1\n")
+    assert run("lint", str(write(tmp_path, CLEAN)))[0] == 2
+
+
+def test_rules_catalog_and_page() -> None:
+    code, out, _ = run("rules")
+    assert code == 0 and "RBX1101" in out and "RBX4004" in out
+    code, out, _ = run("rules", "rbx1102")
+    assert code == 0 and out.startswith("# RBX1102:") and "## Bad" in out
+
+
+def test_parse_error_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    done = reprobox_cli("lint", str(write(tmp_path, "FROM x\nRUN <<EOF\n")), timeout=120)
+    assert done.returncode == 1 and "RBX1000" in done.stdout and "Traceback" not in done.stderr

@@ -1,0 +1,29 @@
+"""RBX4002: apt lists or apk cache left in the layer."""
+
+from tests.unit.lint.helpers import lines
+
+RULE = "RBX4002"
+
+
+def test_apt_lists_left() -> None:
+    text = (
+        "FROM debian:12\nRUN apt-get update && \\\n"
+        "    apt-get install -y --no-install-recommends x\n"
+    )
+    assert lines(text, RULE) == [3]
+
+
+def test_apk_cache_left() -> None:
+    assert lines("FROM alpine:3.20\nRUN apk add curl\n", RULE) == [2]
+
+
+def test_passing() -> None:
+    ok = (
+        "FROM debian:12\n"
+        "RUN apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*\n"
+        "RUN --mount=type=cache,target=/var/lib/apt apt-get install -y x\n"
+        "RUN apk add --no-cache curl\n"
+        "RUN apt-get update; apt-get install -y x; apt-get dist-clean\n"
+        "RUN apk add --no-cache a && xargs -rt apk add --no-network --virtual .r b\n"
+    )
+    assert lines(ok, RULE) == []
