@@ -27,15 +27,18 @@ LABELS = {"io.reprobox.bench": "1"}
 REPROBOX = [str(Path(sys.executable).with_name("reprobox"))]
 
 
-def timed(func: Callable[[], object], repeat: int) -> float:
-    """Median wall-clock seconds of ``repeat`` calls (after one warm-up)."""
-    func()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
+def interleaved(variants: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median wall-clock seconds per variant; one warm-up each, then round-robin, so drifting
+    load on a shared machine hits every variant alike."""
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for func in variants.values():
         func()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    for _ in range(repeat):
+        for name, func in variants.items():
+            start = time.perf_counter()
+            func()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def raw_sdk(client: docker.DockerClient, image: str, cmd: list[str], disabled: bool) -> None:
@@ -80,28 +83,53 @@ def reprobox_cli(image: str, cmd: list[str]) -> None:
     )
 
 
+def reprobox_cli_lazy(image: str, cmd: list[str]) -> None:
+    """The run command alone, as a lazily-loading command group would start it."""
+    code = "from reprobox.cli.run import run; run(prog_name='reprobox run')"
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "--image",
+            image,
+            "--label",
+            "io.reprobox.bench=1",
+            "--",
+            *cmd,
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def measure(image: str, cmd: list[str], repeat: int) -> dict[str, float]:
     engine = connect()
     client = engine.raw
-    rows: dict[str, float] = {}
-    rows["raw SDK, network disabled"] = timed(lambda: raw_sdk(client, image, cmd, True), repeat)
-    rows["raw SDK, network none"] = timed(lambda: raw_sdk(client, image, cmd, False), repeat)
-    rows["reprobox API one-shot"] = timed(
-        lambda: Sandbox(image, Policy(), engine=engine, labels=LABELS).run(cmd), repeat
-    )
-    rows["docker run --rm --network none"] = timed(lambda: docker_cli(image, cmd), repeat)
-    rows["reprobox run (CLI)"] = timed(lambda: reprobox_cli(image, cmd), repeat)
-    with Sandbox(image, Policy(), engine=engine, labels=LABELS) as box:
-        cid = box.container_id
-        rows["reprobox session run()"] = timed(lambda: box.run(cmd), repeat)
-        rows["raw exec_run"] = timed(lambda: client.containers.get(cid).exec_run(cmd), repeat)
-    with SandboxPool(image, Policy(), size=2, engine=engine, labels=LABELS) as pool:
+    with (
+        Sandbox(image, Policy(), engine=engine, labels=LABELS) as box,
+        SandboxPool(image, Policy(), size=2, engine=engine, labels=LABELS) as pool,
+    ):
+        container = client.containers.get(box.container_id)
 
         def pooled() -> None:
             pool.run(cmd)
-            time.sleep(0.3)  # a realistic gap between runs lets the pool refill
 
-        rows["reprobox pool one-shot"] = timed(pooled, repeat) - 0.3
+        variants: dict[str, Callable[[], object]] = {
+            "raw SDK, network disabled": lambda: raw_sdk(client, image, cmd, True),
+            "raw SDK, network none": lambda: raw_sdk(client, image, cmd, False),
+            "reprobox API one-shot": lambda: Sandbox(
+                image, Policy(), engine=engine, labels=LABELS
+            ).run(cmd),
+            "docker run --rm --network none": lambda: docker_cli(image, cmd),
+            "reprobox run (CLI)": lambda: reprobox_cli(image, cmd),
+            "reprobox run (CLI, run command only)": lambda: reprobox_cli_lazy(image, cmd),
+            "raw exec_run": lambda: container.exec_run(cmd),
+            "reprobox session run()": lambda: box.run(cmd),
+            # The round-robin leaves the pool time to refill between its runs.
+            "reprobox pool one-shot": pooled,
+        }
+        rows = interleaved(variants, repeat)
     engine.close()
     return rows
 

@@ -15,7 +15,7 @@ import pytest
 
 from reprobox.engine import labels as rlabels
 from tests.conftest import docker_cli, reprobox_cli
-from tests.e2e.sandbox_helpers import CASE_LABEL, case_labels, host_listener, leftovers
+from tests.e2e.test_sandbox_support import CASE_LABEL, case_labels, host_listener, leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -196,3 +196,34 @@ def test_gc_removes_leftovers_of_dead_sessions_only(
     remaining = leftovers(labels)
     assert [c[:12] for c in remaining] == [created[1][:12]]
     assert CASE_LABEL in labels
+
+
+def test_runsc_runtime_from_the_cli(base_image: str, labels: dict[str, str]) -> None:
+    from tests.e2e.test_sandbox_support import runsc_works
+
+    why = runsc_works(base_image)
+    if why:
+        pytest.skip(why)
+    done = rrun(
+        base_image,
+        labels,
+        "--runtime",
+        "runsc",
+        "--timeout",
+        "1.5",
+        "--",
+        "sh",
+        "-c",
+        "sleep 1000 & echo $(id -u); sleep 1000",
+    )
+    assert done.returncode == 124 and done.stdout == "65534\n"
+
+
+def test_engine_down_exits_125_and_usage_errors_2(tmp_path: Path) -> None:
+    down = reprobox_cli(
+        "run", "--image", "x", "--", "true", env={"DOCKER_HOST": f"unix://{tmp_path}/no.sock"}
+    )
+    assert down.returncode == 125 and "daemon not running" in down.stderr
+    assert reprobox_cli("run", "--image", "x").returncode == 2
+    missing = reprobox_cli("run", "--mount", str(tmp_path / "nope"), "--", "true")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr

@@ -16,7 +16,7 @@ import pytest
 
 from reprobox.engine import Engine
 from reprobox.sandbox import Mount, Policy, RunResult, Sandbox
-from tests.e2e.sandbox_helpers import (
+from tests.e2e.test_sandbox_support import (
     case_labels,
     host_listener,
     leftovers,

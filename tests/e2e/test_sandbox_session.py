@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.sandbox import OutputChunk, Policy, Sandbox, SandboxPool, Stream
-from tests.e2e.sandbox_helpers import case_labels, leftovers, remove_leftovers, runtime_param
+from tests.e2e.test_sandbox_support import case_labels, leftovers, remove_leftovers, runtime_param
 
 pytestmark = pytest.mark.e2e
 
@@ -166,3 +169,36 @@ def test_session_reports_peak_memory_and_cpu_time(
     assert result.peak_memory_bytes >= 80 << 20
     assert small.peak_memory_bytes is not None and small.peak_memory_bytes < 80 << 20
     assert result.cpu_time_s is not None and result.cpu_time_s > 0.05
+
+
+SESSION_SCRIPT = """
+import sys
+from reprobox.sandbox import Sandbox
+labels = dict(a.split("=", 1) for a in sys.argv[2:])
+with Sandbox(sys.argv[1], labels=labels) as box:
+    print("ready", flush=True)
+    box.run(["sleep", "100"], timeout=None)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_api_session_is_removed_on_ctrl_c_and_sigterm(
+    base_image: str, labels: dict[str, str], sig: signal.Signals
+) -> None:
+    args = [f"{k}={v}" for k, v in labels.items()]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SESSION_SCRIPT, base_image, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        time.sleep(0.5)  # let the run start
+        assert len(leftovers(labels)) == 1
+        proc.send_signal(sig)
+        proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0
+    assert leftovers(labels) == []

@@ -145,7 +145,10 @@ def test_cmd(
     network: bool,
     command: tuple[str, ...],
 ) -> None:
-    """Run the test suite in a clean throwaway container; exit code is the suite's."""
+    """Run the test suite in a clean throwaway container; exit code is the suite's.
+
+    To choose the command, name DIRECTORY first: reprobox test . -- python -m pytest -x
+    """
     spec = TestSpec(directory, image, parse_build_args(build_args), network, command, dockerfile)
     result = run_tests(engine_from(ctx), spec, _write, lambda line: err.print(f"[dim]{line}[/]"))
     verdict = "passed" if result.exit_code == 0 else f"failed (exit {result.exit_code})"

@@ -129,8 +129,6 @@ def _execute(ctx: click.Context, request: RunRequest, as_json: bool) -> int:
         from reprobox.cli.common import print_json
 
         print_json(result)
-    else:
-        _warn_truncated(result.stdout_truncated, result.stderr_truncated)
     return for_run(result.exit_code, result.timed_out, result.oom_killed)
 
 
@@ -138,10 +136,6 @@ def _live(chunk: OutputChunk) -> None:
     stream = sys.stdout if chunk.stream == "stdout" else sys.stderr
     stream.buffer.write(chunk.data)
     stream.buffer.flush()
-
-
-def _warn_truncated(stdout: bool, stderr: bool) -> None:
-    """Live output is never cut; say when the kept copy (as in --json) would be."""
 
 
 def _fail(error: errors.ReproboxError) -> NoReturn:

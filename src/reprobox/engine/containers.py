@@ -202,19 +202,26 @@ def exec_quick(engine: Engine, container_id: str, cmd: list[str], user: str) -> 
 def send_stdin(sock: Any, data: bytes) -> None:
     """Write ``data`` to an exec's stdin and close the writing half (EOF for the command)."""
     raw = _socket_of(sock)
-    raw.sendall(data)
-    raw.shutdown(socket.SHUT_WR)
+    try:
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)
+    except OSError as exc:
+        raise errors.SandboxError(f"the box stopped reading its input: {exc}") from exc
 
 
 def frames(sock: Any) -> Iterator[tuple[int, bytes]]:
-    """``(stream, data)`` frames of a multiplexed (non-TTY) stream until the engine closes it."""
+    """``(stream, data)`` frames of a multiplexed (non-TTY) stream until the engine closes it
+    (a connection reset ends the stream too: the caller then asks the engine what happened)."""
     reader = _buffered(sock)
     while True:
-        header = reader.read(_HEADER.size)
-        if len(header) < _HEADER.size:
+        try:
+            header = reader.read(_HEADER.size)
+            if len(header) < _HEADER.size:
+                return
+            stream, size = _HEADER.unpack(header)
+            data = reader.read(size) if size else b""
+        except OSError:
             return
-        stream, size = _HEADER.unpack(header)
-        data = reader.read(size) if size else b""
         if size and not data:
             return
         yield stream, data

@@ -58,7 +58,6 @@ class RunStream:
 
     def __iter__(self) -> Iterator[OutputChunk]:
         self._result = yield from self._events
-        return
 
     @property
     def result(self) -> RunResult:
@@ -115,10 +114,8 @@ class Sandbox:
             stack.enter_context(sigterm_raises())
             engine = self._connect(stack)
             spec = self._spec(())
-            self._session = _starting(
-                self.image, lambda: KeeperBox.start(engine, spec, self.policy)
-            )
             stack.callback(self._end_session)
+            self._session = starting(self.image, lambda: KeeperBox.start(engine, spec, self.policy))
             self._stack = stack.pop_all()
         return self
 
@@ -249,7 +246,8 @@ def missing_image(image: str, cause: errors.ReproboxError) -> errors.ImageNotFou
     return error
 
 
-def _starting(image: str, start: Callable[[], T]) -> T:
+def starting(image: str, start: Callable[[], T]) -> T:
+    """``start()``, with a missing image reported as :func:`missing_image`."""
     try:
         return start()
     except errors.ImageNotFound as exc:

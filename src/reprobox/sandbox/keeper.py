@@ -23,6 +23,7 @@ from reprobox.sandbox.output import Capture
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pump import Outcome, Watchdog, pump
 from reprobox.sandbox.result import OutputChunk, RunResult
+from reprobox.sandbox.signals import held, shielded
 from reprobox.sandbox.spec import KEEPER, keeper_user
 
 # "$@" runs the command; then everything the command's user can signal is killed.
@@ -49,11 +50,14 @@ class KeeperBox:
         from dataclasses import replace
 
         keeper = replace(spec, command=KEEPER, user=keeper_user(policy))
-        container_id = c.create(engine, keeper)
+        with held() as holder:
+            container_id = c.create(engine, keeper)
         try:
+            holder.reraise()
             c.start(engine, container_id)
         except BaseException:
-            c.remove(engine, container_id)
+            with shielded():
+                c.remove(engine, container_id)
             raise
         return cls(engine, container_id, policy, spec.workdir)
 

@@ -11,7 +11,7 @@ from reprobox.sandbox.output import Capture
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pump import Outcome, Watchdog, pump
 from reprobox.sandbox.result import OutputChunk, RunResult
-from reprobox.sandbox.signals import shielded
+from reprobox.sandbox.signals import held, shielded
 
 OOM_EXIT = 137
 
@@ -21,8 +21,10 @@ def one_shot(
 ) -> Generator[OutputChunk, None, RunResult]:
     """Create, attach, start, stream, wait, remove. On timeout the container is killed, which
     kills every process in it; the container is removed whatever happens (also on Ctrl-C)."""
-    container_id = c.create(engine, spec)
+    with held() as holder:
+        container_id = c.create(engine, spec)
     try:
+        holder.reraise()
         return (yield from _attached(engine, container_id, policy, timeout))
     finally:
         with shielded():

@@ -21,8 +21,8 @@ from reprobox.sandbox.box import (
     OnOutput,
     RunStream,
     Timeout,
-    _starting,
     argv,
+    starting,
 )
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.primed import PrimedBox
@@ -132,9 +132,7 @@ class SandboxPool:
             if self._stop.is_set():
                 return
             try:
-                box = _starting(
-                    self.image, lambda: PrimedBox.start(engine, self._spec, self.policy)
-                )
+                box = starting(self.image, lambda: PrimedBox.start(engine, self._spec, self.policy))
             except errors.ReproboxError as exc:
                 self._ready.put(exc)
                 self._stop.wait(1.0)

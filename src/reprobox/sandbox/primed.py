@@ -20,6 +20,7 @@ from reprobox.sandbox.output import Capture
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pump import Outcome, Watchdog, pump
 from reprobox.sandbox.result import OutputChunk, RunResult
+from reprobox.sandbox.signals import held
 
 LAUNCHER = ("sh", "-c", 'eval "exec $(cat)"')
 OOM_EXIT = 137
@@ -36,8 +37,10 @@ class PrimedBox:
 
     @classmethod
     def start(cls, engine: Engine, spec: c.ContainerSpec, policy: Policy) -> PrimedBox:
-        container_id = c.create(engine, replace(spec, command=LAUNCHER, stdin=True))
+        with held() as holder:
+            container_id = c.create(engine, replace(spec, command=LAUNCHER, stdin=True))
         try:
+            holder.reraise()
             sock = c.attach(engine, container_id, stdin=True)
             c.start(engine, container_id)
         except BaseException:
@@ -66,7 +69,9 @@ class PrimedBox:
             outcome.timed_out = watchdog.cancel()
             c.close(self.sock)
         code = c.wait(self.engine, self.container_id)
-        oom = code == OOM_EXIT and not outcome.timed_out and c.oom_killed(
-            self.engine, self.container_id
+        oom = (
+            code == OOM_EXIT
+            and not outcome.timed_out
+            and c.oom_killed(self.engine, self.container_id)
         )
         return outcome.result(code, oom)

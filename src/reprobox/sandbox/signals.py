@@ -35,25 +35,43 @@ def sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+class Held:
+    """Signals that arrived while held; :meth:`reraise` raises the first of them."""
+
+    def __init__(self) -> None:
+        self.caught: list[int] = []
+
+    def record(self, signum: int, frame: FrameType | None) -> None:
+        self.caught.append(signum)
+
+    def reraise(self) -> None:
+        if self.caught:
+            first, self.caught = self.caught[0], []
+            raise KeyboardInterrupt if first == signal.SIGINT else Terminated()
+
+
 @contextlib.contextmanager
-def shielded() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back during cleanup, then raise the first one that arrived
-    (``KeyboardInterrupt`` or :class:`Terminated`); a no-op outside the main thread."""
+def held() -> Iterator[Held]:
+    """Hold Ctrl-C and SIGTERM back inside the block (so, e.g., a container just created is
+    not lost before its ID is known); the caller decides when to :meth:`Held.reraise`. A
+    no-op outside the main thread, where Python delivers no signals anyway."""
+    holder = Held()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield holder
         return
-    caught: list[int] = []
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-
-    def record(signum: int, frame: FrameType | None) -> None:
-        caught.append(signum)
-
     for sig in previous:
-        signal.signal(sig, record)
+        signal.signal(sig, holder.record)
     try:
-        yield
+        yield holder
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if caught:
-        raise KeyboardInterrupt if caught[0] == signal.SIGINT else Terminated()
+
+
+@contextlib.contextmanager
+def shielded() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back during cleanup, then raise the first one that arrived."""
+    with held() as holder:
+        yield
+    holder.reraise()

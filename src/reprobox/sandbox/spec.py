@@ -65,7 +65,7 @@ def container_spec(
         image=image,
         command=tuple(command),
         user=user or policy.user,
-        env=policy.env,
+        env=_env(policy, workdir),
         workdir=workdir,
         labels=tuple(sorted(for_resource(KIND, labels).items())),
         network=policy.network,
@@ -83,6 +83,13 @@ def container_spec(
         runtime=policy.runtime,
         binds=tuple(m.bind() for m in mounts),
     )
+
+
+def _env(policy: Policy, workdir: str) -> tuple[tuple[str, str], ...]:
+    """The policy's environment; a default ``HOME`` follows the working folder."""
+    if workdir == DEFAULT_WORKDIR or dict(policy.env).get("HOME") != DEFAULT_WORKDIR:
+        return policy.env
+    return tuple((k, workdir if k == "HOME" else v) for k, v in policy.env)
 
 
 def _tmpfs(policy: Policy, workdir: str) -> tuple[tuple[str, str], ...]:

@@ -146,3 +146,10 @@ def test_labels_parse() -> None:
     assert parse_labels(("a=b", "c=")) == {"a": "b", "c": ""}
     with pytest.raises(errors.UsageError):
         parse_labels(("novalue",))
+
+
+def test_home_follows_a_custom_working_folder() -> None:
+    spec = container_spec(IMAGE, Policy(), ["true"], workdir="/app")
+    assert dict(spec.env)["HOME"] == "/app" and "/app" in dict(spec.tmpfs)
+    custom = Policy().with_env(HOME="/tmp")
+    assert dict(container_spec(IMAGE, custom, ["true"], workdir="/app").env)["HOME"] == "/tmp"

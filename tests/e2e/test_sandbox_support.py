@@ -1,4 +1,4 @@
-"""Shared helpers for the sandbox e2e tests: runtimes, labels, leftover checks."""
+"""Helpers (no tests) shared by the sandbox and run e2e tests: runtimes, labels, leftovers."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.conftest import docker_cli, test_labels
+from tests import conftest
+from tests.conftest import docker_cli
 
 CASE_LABEL = "io.reprobox.test-case"
 
 
 def case_labels() -> dict[str, str]:
     """The conftest's test labels plus a label unique to this test case."""
-    return {**test_labels(), CASE_LABEL: uuid.uuid4().hex[:12]}
+    return {**conftest.test_labels(), CASE_LABEL: uuid.uuid4().hex[:12]}
 
 
 def leftovers(labels: dict[str, str]) -> list[str]:
@@ -58,7 +59,7 @@ def runsc_works(image: str) -> str | None:
 
 
 def _label_args() -> list[str]:
-    return [a for k, v in test_labels().items() for a in ("--label", f"{k}={v}")]
+    return [a for k, v in conftest.test_labels().items() for a in ("--label", f"{k}={v}")]
 
 
 def runtime_param(request: pytest.FixtureRequest, image: str) -> str | None:
