@@ -8,6 +8,7 @@ runs offline on the local base image; containers carry reprobox labels and are r
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -169,8 +170,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--image", default=IMAGE)
     args = parser.parse_args()
+    before = os.getloadavg()
     results = {name: measure(args.image, cmd, args.repeat) for name, cmd in COMMANDS.items()}
     print(table(results))
+    after = os.getloadavg()
+    print(f"\nload average (1/5/15 min): {_load(before)} before, {_load(after)} after")
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
 
 
 if __name__ == "__main__":

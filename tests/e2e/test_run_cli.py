@@ -49,12 +49,26 @@ def test_timeout_exits_124(base_image: str, labels: dict[str, str]) -> None:
     started = time.monotonic()
     done = rrun(base_image, labels, "--timeout", "1.5", "--", "sleep", "1000")
     assert done.returncode == 124 and time.monotonic() - started < 20
+    assert done.stderr.strip().splitlines()[-1] == (
+        "reprobox: timed out after 1.5 s: the command and every process it started were "
+        "killed (exit 124)"
+    )
+
+
+def test_flood_is_capped_live_too_and_says_so(base_image: str, labels: dict[str, str]) -> None:
+    done = rrun(base_image, labels, "--", "sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x")
+    assert done.returncode == 0
+    assert done.stdout == "x" * (1 << 20), "the terminal gets no more than the cap"
+    assert done.stderr.strip() == (
+        "reprobox: stdout truncated: kept the first 1048576 of 3000000 bytes"
+    )
 
 
 def test_out_of_memory_exits_137(base_image: str, labels: dict[str, str]) -> None:
     bomb = "a = []\nwhile True:\n    a.append(bytearray(16 << 20))"
     done = rrun(base_image, labels, "--memory", "64m", "--", "python3", "-c", bomb)
     assert done.returncode == 137
+    assert "reprobox: killed: exceeded the 64 MiB memory limit" in done.stderr
 
 
 def test_json_prints_the_run_result(base_image: str, labels: dict[str, str]) -> None:
@@ -98,6 +112,25 @@ def test_host_environment_secret_does_not_leak(base_image: str, labels: dict[str
     secret = uuid.uuid4().hex
     done = rrun(base_image, labels, "--", "env", env={"REPROBOX_TEST_SECRET": secret})
     assert done.returncode == 0 and secret not in done.stdout
+
+
+def test_host_docker_proxy_config_does_not_leak(
+    base_image: str, labels: dict[str, str], tmp_path: Path
+) -> None:
+    """The docker SDK copies ~/.docker/config.json proxies into containers by default; a
+    sandbox must not (checked on the SDK path: a session, because of --copy-in)."""
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    (config / "config.json").write_text(
+        '{"proxies": {"default": {"httpProxy": "http://127.0.0.1:9/leak", '
+        '"noProxy": "leak.invalid"}}}'
+    )
+    marker = tmp_path / "in.txt"
+    marker.write_text("x")
+    for extra in ((), ("--copy-in", str(marker))):
+        done = rrun(base_image, labels, *extra, "--", "env", env={"DOCKER_CONFIG": str(config)})
+        assert done.returncode == 0, done.stderr
+        assert "leak" not in done.stdout.lower() and "proxy" not in done.stdout.lower()
 
 
 def test_network_host_reaches_the_host_listener_default_does_not(

@@ -1,4 +1,8 @@
-"""What every command shares: the error boundary, exit codes and the consoles."""
+"""What every command shares: the error boundary, exit codes and the consoles.
+
+The consoles ``out`` and ``err`` (rich) and the engine load on first use, so a command that
+prints plain text does not import rich and one that needs no engine does not connect.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,34 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from enum import Enum
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
 
 import click
-from rich.console import Console
 
 from reprobox import errors
-from reprobox.engine import Engine, connect
 from reprobox.exitcodes import ExitCode, for_error
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from reprobox.engine import Engine
+
+    out: Console
+    err: Console
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def __getattr__(name: str) -> Any:
+    """``out`` (stdout) and ``err`` (stderr): rich consoles, created on first use."""
+    if name not in ("out", "err"):
+        raise AttributeError(f"module 'reprobox.cli.common' has no attribute {name!r}")
+    from rich.console import Console
+
+    console = Console(stderr=name == "err", highlight=False, soft_wrap=True)
+    globals()[name] = console
+    return console
 
 
 def fail(error: BaseException) -> NoReturn:
@@ -50,13 +68,17 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def engine_from(ctx: click.Context) -> Engine:
-    """The engine for this invocation (``--host`` or ``DOCKER_HOST``), connected once."""
+def engine_from(ctx: click.Context, lite: bool = False) -> Engine:
+    """The engine for this invocation (``--host`` or ``DOCKER_HOST``), connected once.
+    ``lite`` (the run command's one-shot path only) asks for the stdlib engine client."""
+    from reprobox.engine import Engine, connect
+
     root = ctx.find_root()
-    cached = root.meta.get("reprobox.engine")
+    key = "reprobox.engine.lite" if lite else "reprobox.engine"
+    cached = root.meta.get(key)
     if cached is None:
-        cached = connect(root.params.get("host"))
-        root.meta["reprobox.engine"] = cached
+        cached = connect(root.params.get("host"), lite=lite)
+        root.meta[key] = cached
         root.call_on_close(cached.close)
     assert isinstance(cached, Engine)
     return cached

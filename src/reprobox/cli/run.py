@@ -1,7 +1,9 @@
 """``reprobox run``: run an untrusted command in a hardened throwaway box.
 
-Heavy modules (the docker SDK, the sandbox) are imported inside the command so that
-``reprobox --help`` and other commands do not pay for them.
+Heavy modules (the sandbox, the engine) are imported inside the command so that
+``reprobox --help`` and other commands do not pay for them. A one-shot run (no copies in or
+out) talks to a local engine through the stdlib client of ``reprobox.engine.lite``: the
+docker SDK's imports would cost more than the run itself.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from reprobox.sandbox.signals import Terminated
 
 if TYPE_CHECKING:
     from reprobox.sandbox.command import RunRequest
-    from reprobox.sandbox.result import OutputChunk
+    from reprobox.sandbox.result import OutputChunk, RunResult
 
 
 @click.command(context_settings={"allow_interspersed_args": False})
@@ -124,12 +126,42 @@ def _execute(ctx: click.Context, request: RunRequest, as_json: bool) -> int:
     from reprobox.cli.common import engine_from
     from reprobox.sandbox.command import run_request
 
-    result = run_request(engine_from(ctx), request, None if as_json else _live)
+    engine = engine_from(ctx, lite=request.one_shot)
+    result = run_request(engine, request, None if as_json else _live)
     if as_json:
         from reprobox.cli.common import print_json
 
         print_json(result)
+    else:
+        for line in _verdict(request, result):
+            click.echo(f"reprobox: {line}", err=True)
     return for_run(result.exit_code, result.timed_out, result.oom_killed)
+
+
+def _verdict(request: RunRequest, result: RunResult) -> list[str]:
+    """What the user must know besides the command's own output: why it stopped, what was
+    dropped. Printed on stderr after the run, never mixed into stdout."""
+    policy = request.policy()
+    lines = []
+    if result.timed_out:
+        lines.append(
+            f"timed out after {policy.timeout_s:g} s: the command and every process "
+            "it started were killed (exit 124)"
+        )
+    if result.oom_killed:
+        limit = (policy.memory_bytes or 0) >> 20
+        lines.append(
+            f"killed: exceeded the {limit} MiB memory limit (exit 137; raise it with --memory)"
+        )
+    for name, cut, total in (
+        ("stdout", result.stdout_truncated, result.stdout_bytes),
+        ("stderr", result.stderr_truncated, result.stderr_bytes),
+    ):
+        if cut:
+            lines.append(
+                f"{name} truncated: kept the first {policy.output_cap_bytes} of {total} bytes"
+            )
+    return lines
 
 
 def _live(chunk: OutputChunk) -> None:

@@ -1,19 +1,24 @@
-"""Connecting to the engine and translating the docker SDK's errors into reprobox's tree.
+"""Connecting to the engine and translating engine client errors into reprobox's tree.
 
-This package is the only place in reprobox that imports ``docker``.
+This package is the only place in reprobox that imports ``docker``. The SDK (with requests
+and urllib3, ~0.2 s of imports) loads only when an SDK client is opened; errors of the
+stdlib client in :mod:`reprobox.engine.lite` are translated here too, into the same
+reprobox errors.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator
-
-import docker
-import docker.errors
-import requests.exceptions
+from typing import TYPE_CHECKING
 
 from reprobox import errors
+
+if TYPE_CHECKING:
+    import docker
+    import docker.errors
 
 START_HINT = (
     "start it with: sudo scripts/setup-engine (or: sudo dockerd --bridge=none --iptables=false &)"
@@ -54,24 +59,62 @@ def unavailable(exc: BaseException, url: str) -> errors.EngineUnavailable:
         "No such file" in text or "Connection refused" in text
     ):
         return errors.EngineUnavailable(f"daemon not running: nothing answers at {url}", START_HINT)
-    if any(isinstance(e, TimeoutError | requests.exceptions.Timeout) for e in chain):
+    if any(_is_timeout(e) for e in chain):
         return errors.EngineUnavailable(
             f"the engine at {url} did not answer in time", "check that dockerd is healthy"
         )
     return errors.EngineUnavailable(f"cannot reach the engine at {url}: {exc}", START_HINT)
 
 
+def _is_timeout(exc: BaseException) -> bool:
+    if isinstance(exc, TimeoutError):
+        return True
+    # requests' Timeout is no TimeoutError; if requests is not loaded, nothing raised it.
+    requests_errors = sys.modules.get("requests.exceptions")
+    return requests_errors is not None and isinstance(exc, requests_errors.Timeout)
+
+
 @contextlib.contextmanager
 def translated(action: str, url: str) -> Iterator[None]:
-    """Turn docker SDK and connection errors raised inside the block into reprobox errors."""
+    """Turn engine client (docker SDK or lite) and connection errors raised inside the block
+    into reprobox errors; anything else passes through unchanged."""
     try:
         yield
-    except docker.errors.ImageNotFound as exc:
-        raise errors.ImageNotFound(f"{action}: {_explanation(exc)}") from exc
-    except docker.errors.APIError as exc:
-        raise errors.EngineError(f"{action}: {_explanation(exc)}", status=exc.status_code) from exc
-    except (requests.exceptions.ConnectionError, docker.errors.DockerException) as exc:
-        raise unavailable(exc, url) from exc
+    except Exception as exc:
+        error = translate(exc, action, url)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def translate(exc: Exception, action: str, url: str) -> errors.ReproboxError | None:
+    """The reprobox error for an engine client's ``exc``, or ``None`` when it is not one."""
+    if "reprobox.engine.lite" in sys.modules:
+        from reprobox.engine import lite
+
+        if isinstance(exc, lite.ImageNotFound):
+            return errors.ImageNotFound(f"{action}: {exc.explanation or exc}")
+        if isinstance(exc, lite.APIError):
+            return errors.EngineError(f"{action}: {exc.explanation or exc}", status=exc.status)
+        if isinstance(exc, lite.ConnectionFailed):
+            return unavailable(exc, url)
+    # Without the SDK loaded, nothing can have raised its errors: do not import it for that.
+    if "docker" not in sys.modules:
+        return None
+    return _translate_sdk(exc, action, url)
+
+
+def _translate_sdk(exc: Exception, action: str, url: str) -> errors.ReproboxError | None:
+    import docker.errors
+    import requests.exceptions
+
+    if isinstance(exc, docker.errors.ImageNotFound):
+        return errors.ImageNotFound(f"{action}: {_explanation(exc)}")
+    if isinstance(exc, docker.errors.APIError):
+        return errors.EngineError(f"{action}: {_explanation(exc)}", status=exc.status_code)
+    if isinstance(exc, requests.exceptions.ConnectionError | docker.errors.DockerException):
+        return unavailable(exc, url)
+    return None
 
 
 def _explanation(exc: docker.errors.APIError) -> str:
@@ -83,6 +126,9 @@ def _explanation(exc: docker.errors.APIError) -> str:
 
 def open_client(base_url: str | None = None, timeout: float = 120) -> docker.DockerClient:
     """A connected client; raises :class:`EngineUnavailable` with a fix when none answers."""
+    import docker
+    import requests.exceptions
+
     url = engine_url(base_url)
     try:
         client = docker.DockerClient(base_url=url, version="auto", timeout=int(timeout))

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docker.types import LogConfig, Ulimit
-
 from reprobox import errors
 from reprobox.engine.core import Engine
 
@@ -70,7 +68,10 @@ class ContainerSpec:
 
 
 def host_config_kwargs(spec: ContainerSpec) -> dict[str, Any]:
-    """The ``create_host_config`` arguments for ``spec`` (pure, so it is unit-tested)."""
+    """The ``create_host_config`` arguments for ``spec`` (pure, so it is unit-tested).
+
+    Ulimits and the log config are plain dicts in the engine's own shape (the SDK accepts
+    them as it accepts its ``Ulimit``/``LogConfig`` types), so this module needs no SDK."""
     kwargs: dict[str, Any] = {
         "read_only": spec.read_only,
         "tmpfs": dict(spec.tmpfs),
@@ -81,9 +82,9 @@ def host_config_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         "mem_limit": spec.memory_bytes,
         "memswap_limit": spec.memory_swap_bytes,
         "nano_cpus": spec.nano_cpus,
-        "ulimits": [Ulimit(name=n, soft=v, hard=v) for n, v in spec.ulimits] or None,
+        "ulimits": [{"Name": n, "Soft": v, "Hard": v} for n, v in spec.ulimits] or None,
         "init": spec.init,
-        "log_config": LogConfig(type=spec.log_driver),
+        "log_config": {"Type": spec.log_driver, "Config": {}},
         "runtime": spec.runtime,
         "binds": [f"{b.source}:{b.target}:{'ro' if b.read_only else 'rw'}" for b in spec.binds]
         or None,
@@ -107,6 +108,9 @@ def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         "detach": not spec.stdin,
         "stdin_open": spec.stdin,
         "tty": False,
+        # The SDK would copy proxy settings from the host's ~/.docker/config.json into the
+        # box's environment: host configuration must never leak into a sandbox.
+        "use_config_proxy": False,
     }
 
 

@@ -1,17 +1,24 @@
-"""The typed facade over the docker SDK that the rest of reprobox talks to."""
+"""The typed facade over the docker SDK that the rest of reprobox talks to.
+
+Importing it does not import the SDK: :func:`connect` does, unless it is asked for the
+stdlib client of :mod:`reprobox.engine.lite` (the CLI's one-shot run).
+"""
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-
-import docker
+from typing import TYPE_CHECKING, cast
 
 from reprobox import errors
 from reprobox.engine import client as _client
 from reprobox.engine import labels
-from reprobox.engine.info import EngineInfo, from_api
+
+if TYPE_CHECKING:
+    import docker
+
+    from reprobox.engine.info import EngineInfo
 
 
 @dataclass(frozen=True)
@@ -34,14 +41,17 @@ class Engine:
     """A connection to one engine. Create with :func:`connect`.
 
     ``raw`` is the docker SDK client; only modules inside ``reprobox.engine`` may use it.
+    With ``lite``, ``raw`` is a :class:`reprobox.engine.lite.LiteClient`, which has only
+    what a one-shot run needs (see :mod:`reprobox.engine.lite`).
     """
 
-    def __init__(self, raw: docker.DockerClient, url: str) -> None:
+    def __init__(self, raw: docker.DockerClient, url: str, lite: bool = False) -> None:
         self.raw = raw
         self.url = url
+        self.lite = lite
 
     def guard(self, action: str) -> contextlib.AbstractContextManager[None]:
-        """Translate SDK errors inside the block (for ``reprobox.engine`` modules)."""
+        """Translate engine client errors inside the block (for ``reprobox.engine`` modules)."""
         return _client.translated(action, self.url)
 
     def close(self) -> None:
@@ -59,6 +69,8 @@ class Engine:
             self.raw.ping()
 
     def info(self) -> EngineInfo:
+        from reprobox.engine.info import from_api
+
         with self.guard("read engine info"):
             info = self.raw.info()
             version = self.raw.version()
@@ -114,9 +126,21 @@ class Engine:
         return sweep(self, session, only_dead)
 
 
-def connect(base_url: str | None = None, timeout: float = 120) -> Engine:
-    """Connect to the engine at ``base_url`` (default ``DOCKER_HOST`` or the local socket)."""
+def connect(base_url: str | None = None, timeout: float = 120, lite: bool = False) -> Engine:
+    """Connect to the engine at ``base_url`` (default ``DOCKER_HOST`` or the local socket).
+
+    ``lite`` asks for the stdlib client of :mod:`reprobox.engine.lite`, which serves only
+    one-shot runs (create, attach, start, wait, inspect, kill, remove); it is used when the
+    engine is a local Unix socket speaking a recent enough API, else the docker SDK is."""
     url = _client.engine_url(base_url)
+    if lite and url.startswith("unix://"):
+        from reprobox.engine import lite as _lite
+
+        with _client.translated("connect", url):
+            raw = _lite.open_client(url, timeout)
+        if raw is not None:
+            # The lite client stands in for the SDK on the one-shot path only (duck-typed).
+            return Engine(cast("docker.DockerClient", raw), url, lite=True)
     return Engine(_client.open_client(url, timeout), url)
 
 

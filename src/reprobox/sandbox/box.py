@@ -9,18 +9,20 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.engine.containers import ContainerSpec
-from reprobox.sandbox import keeper, transfer
-from reprobox.sandbox.keeper import KeeperBox
 from reprobox.sandbox.oneshot import one_shot
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import shielded, sigterm_raises
 from reprobox.sandbox.spec import DEFAULT_WORKDIR, Mount, container_spec
+
+if TYPE_CHECKING:
+    # Sessions only: a one-shot run (the CLI's hot path) does not import them.
+    from reprobox.sandbox.keeper import KeeperBox
 
 Command = str | Sequence[str]
 OnOutput = Callable[[OutputChunk], None]
@@ -109,6 +111,8 @@ class Sandbox:
 
     # --- life cycle -----------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
+        from reprobox.sandbox.keeper import KeeperBox
+
         stack = contextlib.ExitStack()
         with stack:
             stack.enter_context(sigterm_raises())
@@ -174,6 +178,8 @@ class Sandbox:
     # --- files ----------------------------------------------------------------------------
     def copy_in(self, path: str | Path, dest: str | None = None) -> None:
         """Copy a host file or folder into ``dest`` (default: the working folder)."""
+        from reprobox.sandbox import keeper, transfer
+
         box = self._require_session("copy_in")
         uid, gid = _ids(self.policy.user)
         keeper.copy_in(box, transfer.pack(Path(path), uid, gid), dest or self.workdir)
@@ -182,6 +188,8 @@ class Sandbox:
         """Copy ``path`` (relative to the working folder, or absolute; ``"."`` is the working
         folder's contents) into the host folder ``dest``, refusing unsafe archive members;
         returns the names written."""
+        from reprobox.sandbox import keeper, transfer
+
         box = self._require_session("copy_out")
         folder, name = self._split(path)
         data = keeper.copy_out(box, folder, name, COPY_OUT_LIMIT)

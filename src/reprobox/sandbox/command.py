@@ -73,6 +73,11 @@ class RunRequest:
     def parsed_mounts(self) -> tuple[Mount, ...]:
         return tuple(Mount.parse(m) for m in self.mounts)
 
+    @property
+    def one_shot(self) -> bool:
+        """A fresh container for the command alone; copies in or out make it a session."""
+        return not self.copy_in and self.copy_out is None
+
 
 def run_request(
     engine: Engine, request: RunRequest, on_output: OnOutput | None = None
@@ -85,7 +90,7 @@ def run_request(
         labels=parse_labels(request.labels),
         engine=engine,
     )
-    if not request.copy_in and request.copy_out is None:
+    if request.one_shot:
         return box.run(list(request.command), on_output=on_output)
     with box:
         for path in request.copy_in:

@@ -16,15 +16,16 @@ class Capture:
         self._kept = 0
         self.total = 0
 
-    def feed(self, data: bytes) -> None:
-        """Record ``data`` (stored only up to the cap)."""
+    def feed(self, data: bytes) -> bytes:
+        """Record ``data`` (stored only up to the cap); returns the part that was kept."""
         self.total += len(data)
         room = self._cap - self._kept
         if room <= 0 or not data:
-            return
+            return b""
         piece = data if len(data) <= room else data[:room]
         self._parts.append(piece)
         self._kept += len(piece)
+        return piece
 
     @property
     def truncated(self) -> bool:

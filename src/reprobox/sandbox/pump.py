@@ -48,13 +48,15 @@ class Outcome:
 def pump(
     frames: Iterable[tuple[int, bytes]], outcome: Outcome
 ) -> Generator[OutputChunk, None, None]:
-    """Capture every frame (up to the caps) and yield it as a live chunk."""
+    """Capture every frame up to the caps and yield what was kept as a live chunk: the cap
+    holds for live output too, so a flood never reaches the caller past it."""
     for stream_id, data in frames:
         stream = STREAMS.get(stream_id)
         if stream is None:
             continue
-        (outcome.stdout if stream is Stream.STDOUT else outcome.stderr).feed(data)
-        yield OutputChunk(stream, data)
+        kept = (outcome.stdout if stream is Stream.STDOUT else outcome.stderr).feed(data)
+        if kept:
+            yield OutputChunk(stream, kept)
 
 
 class Watchdog:

@@ -75,3 +75,14 @@ def test_run_exit_codes_do_not_overlap() -> None:
     assert for_run_error(Terminated()) == ExitCode.INTERRUPTED
     assert for_run_error(errors.UsageError("bad")) == ExitCode.USAGE
     assert len({124, 125, 130, 137, 2}) == 5
+
+
+def test_live_chunks_stop_at_the_cap_like_the_capture() -> None:
+    from reprobox.sandbox.pump import Outcome, pump
+
+    outcome = Outcome(Capture(10), Capture(4), time.monotonic())
+    frames = [(1, b"abcdef"), (2, b"ERR!!"), (1, b"ghijkl"), (1, b"mno"), (2, b"more")]
+    live = [(chunk.stream.value, chunk.data) for chunk in pump(frames, outcome)]
+    assert live == [("stdout", b"abcdef"), ("stderr", b"ERR!"), ("stdout", b"ghij")]
+    assert outcome.stdout.value() == b"abcdefghij" and outcome.stdout.total == 15
+    assert outcome.stderr.value() == b"ERR!" and outcome.stderr.truncated
