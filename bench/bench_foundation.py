@@ -32,8 +32,19 @@ def docker(*args: str) -> str:
 
 def timed_build(context: Path, tag: str, base: str, *extra: str) -> float:
     started = time.perf_counter()
-    docker("build", "--network", "none", "--label", LABEL, "--build-arg", f"BASE_IMAGE={base}",
-           "-t", tag, *extra, str(context))
+    docker(
+        "build",
+        "--network",
+        "none",
+        "--label",
+        LABEL,
+        "--build-arg",
+        f"BASE_IMAGE={base}",
+        "-t",
+        tag,
+        *extra,
+        str(context),
+    )
     return time.perf_counter() - started
 
 
@@ -71,10 +82,12 @@ def main() -> int:
         "repeat": args.repeat,
     }
     print(json.dumps(result, indent=2))
-    print(f"\n| measure | value |\n|---|---|\n"
-          f"| rebuild after one-line cli.py change / clean build | "
-          f"{result['rebuild_over_clean_ratio']:.2f}x |\n"
-          f"| tasks-app image over its base | {result['image_over_base_kb']:.1f} KB |")
+    print(
+        f"\n| measure | value |\n|---|---|\n"
+        f"| rebuild after one-line cli.py change / clean build | "
+        f"{result['rebuild_over_clean_ratio']:.2f}x |\n"
+        f"| tasks-app image over its base | {result['image_over_base_kb']:.1f} KB |"
+    )
     return 0
 
 

@@ -64,9 +64,22 @@ def test_doctor_socket_not_permitted(engine_available: bool) -> None:
     if setpriv is None or not Path("/var/run/docker.sock").exists():
         pytest.skip("needs setpriv and the default socket")
     done = subprocess.run(
-        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m",
-         "reprobox", "--host", "unix:///var/run/docker.sock", "doctor"],
-        capture_output=True, text=True, timeout=60, check=False,
+        [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-m",
+            "reprobox",
+            "--host",
+            "unix:///var/run/docker.sock",
+            "doctor",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 3, done.stdout + done.stderr
     assert done.stderr.startswith("error: permission denied on the engine socket")
@@ -80,23 +93,41 @@ def test_base_reuses_an_existing_image(base_image: str) -> None:
 
 
 def test_base_image_has_python_and_no_apt_state(base_image: str) -> None:
-    done = docker_cli("run", "--rm", "--network", "none", base_image, "sh", "-c",
-                      "python --version; python3 -c 'import sys; print(sys.version_info[:2])'; "
-                      "ls -A /var/lib/apt/lists /var/cache/apt /var/log | wc -l")
+    done = docker_cli(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        base_image,
+        "sh",
+        "-c",
+        "python --version; python3 -c 'import sys; print(sys.version_info[:2])'; "
+        "ls -A /var/lib/apt/lists /var/cache/apt /var/log | wc -l",
+    )
     lines = done.stdout.split("\n")
     assert lines[0].startswith("Python 3.11")
     assert lines[1] == "(3, 11)"
-    labels = json.loads(docker_cli("image", "inspect", "--format", "{{json .Config.Labels}}",
-                                   base_image).stdout)
+    labels = json.loads(
+        docker_cli("image", "inspect", "--format", "{{json .Config.Labels}}", base_image).stdout
+    )
     assert labels["io.reprobox.base.python"] == "3.11"
-    listing = docker_cli("run", "--rm", "--network", "none", base_image, "sh", "-c",
-                         "ls -A /var/lib/apt/lists /var/cache/apt /var/log").stdout
+    listing = docker_cli(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        base_image,
+        "sh",
+        "-c",
+        "ls -A /var/lib/apt/lists /var/cache/apt /var/log",
+    ).stdout
     assert [x for x in listing.split() if not x.endswith(":")] == []
 
 
 @pytest.mark.slow
-def test_base_rebuild_builds_a_new_tag_from_debian_packages(engine_available: bool,
-                                                           unique: str) -> None:
+def test_base_rebuild_builds_a_new_tag_from_debian_packages(
+    engine_available: bool, unique: str
+) -> None:
     """A real debootstrap + import under a throwaway tag (about a minute)."""
     tag = f"reprobox-test/python:{unique}"
     try:
@@ -125,9 +156,22 @@ def test_base_without_root_says_so(engine_available: bool, unique: str) -> None:
         pytest.skip("needs setpriv and a docker group")
     tag = f"reprobox-test/python:{unique}"
     done = subprocess.run(
-        [setpriv, "--reuid=65534", "--regid=65534", f"--groups={docker_gid}", sys.executable,
-         "-m", "reprobox", "base", "--tag", tag],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            f"--groups={docker_gid}",
+            sys.executable,
+            "-m",
+            "reprobox",
+            "base",
+            "--tag",
+            tag,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 3, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()

@@ -23,14 +23,34 @@ LABEL_ARGS = ("--label", f"{TEST_LABEL}={TEST_SESSION}")
 
 def build(context: Path, tag: str, base: str, *extra: str) -> str:
     """docker build as the README shows it; returns the build output."""
-    done = docker_cli("build", "--network", "none", "--build-arg", f"BASE_IMAGE={base}",
-                      *LABEL_ARGS, "-t", tag, *extra, str(context))
+    done = docker_cli(
+        "build",
+        "--network",
+        "none",
+        "--build-arg",
+        f"BASE_IMAGE={base}",
+        *LABEL_ARGS,
+        "-t",
+        tag,
+        *extra,
+        str(context),
+    )
     return done.stdout + done.stderr
 
 
 def run(image: str, *args: str, opts: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    return docker_cli("run", "--rm", "--network", "none", *LABEL_ARGS, *opts, image, *args,
-                      check=False, timeout=120)
+    return docker_cli(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        *LABEL_ARGS,
+        *opts,
+        image,
+        *args,
+        check=False,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +109,12 @@ def test_named_volume_and_tasks_file_keep_state(tasks_image: str, volume: str) -
 def test_container_user_is_not_root(tasks_image: str) -> None:
     user = docker_cli("image", "inspect", "--format", "{{.Config.User}}", tasks_image)
     assert user.stdout.strip() not in ("", "0", "root", "0:0")
-    uid = run(tasks_image, "-c", "import os; print(os.getuid(), os.getgid())",
-              opts=("--entrypoint", "python"))
+    uid = run(
+        tasks_image,
+        "-c",
+        "import os; print(os.getuid(), os.getgid())",
+        opts=("--entrypoint", "python"),
+    )
     assert uid.returncode == 0, uid.stderr
     assert all(int(n) != 0 for n in uid.stdout.split())
 
@@ -100,13 +124,19 @@ def test_code_is_not_writable_by_the_app_user(tasks_image: str) -> None:
     assert probe.returncode != 0 and "Permission denied" in probe.stderr
 
 
-def test_state_files_and_git_never_reach_the_image(base_image: str, tmp_path: Path,
-                                                   unique: str) -> None:
+def test_state_files_and_git_never_reach_the_image(
+    base_image: str, tmp_path: Path, unique: str
+) -> None:
     context = tmp_path / "tasks-app"
     shutil.copytree(TASKS_APP, context)
-    planted = {"tasks.json": '[{"title": "secret", "done": false}]', ".env": "TOKEN=s3cret",
-               ".git/HEAD": "ref: refs/heads/main\n", "__pycache__/x.pyc": "x",
-               ".venv/bin/python": "", "README.md": "docs"}
+    planted = {
+        "tasks.json": '[{"title": "secret", "done": false}]',
+        ".env": "TOKEN=s3cret",
+        ".git/HEAD": "ref: refs/heads/main\n",
+        "__pycache__/x.pyc": "x",
+        ".venv/bin/python": "",
+        "README.md": "docs",
+    }
     for rel, text in planted.items():
         (context / rel).parent.mkdir(parents=True, exist_ok=True)
         (context / rel).write_text(text)
@@ -123,9 +153,14 @@ def test_state_files_and_git_never_reach_the_image(base_image: str, tmp_path: Pa
         assert {"tasks.py", "cli.py"} <= names
         for rel in planted:
             assert rel not in names and rel.split("/")[0] not in names, rel
-        found = run(tag, "-c", "import os; print([os.path.join(d, f) for d, ds, fs in "
-                    "os.walk('/') if not d.startswith(('/proc', '/sys')) for f in fs + ds "
-                    "if f in ('tasks.json', '.git', '.env')])", opts=("--entrypoint", "python"))
+        found = run(
+            tag,
+            "-c",
+            "import os; print([os.path.join(d, f) for d, ds, fs in "
+            "os.walk('/') if not d.startswith(('/proc', '/sys')) for f in fs + ds "
+            "if f in ('tasks.json', '.git', '.env')])",
+            opts=("--entrypoint", "python"),
+        )
         assert found.returncode == 0, found.stderr
         assert found.stdout.strip() == "[]"
     finally:
@@ -137,8 +172,9 @@ def _layers(tag: str) -> list[str]:
     return [layer for layer in out.strip().strip("[]").replace('"', "").split(",") if layer]
 
 
-def test_code_change_rebuilds_only_the_layers_after_copy(base_image: str, tmp_path: Path,
-                                                         unique: str) -> None:
+def test_code_change_rebuilds_only_the_layers_after_copy(
+    base_image: str, tmp_path: Path, unique: str
+) -> None:
     context = tmp_path / "tasks-app"
     shutil.copytree(TASKS_APP, context)
     first, second = f"reprobox-test/cache-a:{unique}", f"reprobox-test/cache-b:{unique}"
@@ -148,8 +184,9 @@ def test_code_change_rebuilds_only_the_layers_after_copy(base_image: str, tmp_pa
         cli.write_text(cli.read_text() + "# a one-line change\n")
         output = build(context, second, base_image)
         blocks = output.split("Step ")[1:]
-        copy_at = next(i for i, b in enumerate(blocks) if b.split("\n")[0].split(" : ")[1]
-                       .startswith("COPY"))
+        copy_at = next(
+            i for i, b in enumerate(blocks) if b.split("\n")[0].split(" : ")[1].startswith("COPY")
+        )
         for block in blocks[:copy_at]:
             instruction = block.split("\n")[0].split(" : ")[1]
             if not instruction.startswith(("ARG", "FROM")):
@@ -167,9 +204,25 @@ def test_code_change_rebuilds_only_the_layers_after_copy(base_image: str, tmp_pa
 def test_unittest_suite_passes_in_clean_base_container_readonly(base_image: str) -> None:
     before = snapshot(TASKS_APP)
     done = docker_cli(
-        "run", "--rm", "--network", "none", *LABEL_ARGS, "-e", "PYTHONDONTWRITEBYTECODE=1",
-        "-v", f"{TASKS_APP}:/src:ro", "-w", "/src", "--user", "65534:65534",
-        base_image, "python", "-m", "unittest", check=False, timeout=300,
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        *LABEL_ARGS,
+        "-e",
+        "PYTHONDONTWRITEBYTECODE=1",
+        "-v",
+        f"{TASKS_APP}:/src:ro",
+        "-w",
+        "/src",
+        "--user",
+        "65534:65534",
+        base_image,
+        "python",
+        "-m",
+        "unittest",
+        check=False,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "OK" in done.stderr.splitlines()[-1]

@@ -59,9 +59,15 @@ def test_without_debootstrap_fails_with_the_install_command(
 
 
 def test_prune_empties_lists_caches_logs_but_keeps_folders(tmp_path: Path) -> None:
-    for rel in ("var/lib/apt/lists/deb_Packages", "var/cache/apt/archives/x.deb",
-                "var/log/apt/history.log", "usr/share/doc/p/copyright", "usr/bin/python3",
-                "etc/machine-id", "var/cache/debconf/config.dat-old"):
+    for rel in (
+        "var/lib/apt/lists/deb_Packages",
+        "var/cache/apt/archives/x.deb",
+        "var/log/apt/history.log",
+        "usr/share/doc/p/copyright",
+        "usr/bin/python3",
+        "etc/machine-id",
+        "var/cache/debconf/config.dat-old",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
     build._prune(tmp_path, lambda _: None)
