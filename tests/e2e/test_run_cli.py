@@ -8,27 +8,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reprobox.engine import labels as rlabels
 from tests.conftest import docker_cli, reprobox_cli
-from tests.e2e.test_sandbox_support import CASE_LABEL, case_labels, host_listener, leftovers
+from tests.e2e.test_sandbox_support import CASE_LABEL, host_listener, leftovers
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def labels() -> Iterator[dict[str, str]]:
-    made = case_labels()
-    try:
-        yield made
-    finally:
-        found = leftovers(made)
-        if found:
-            docker_cli("rm", "-f", *found, check=False)
 
 
 def rrun(

@@ -8,13 +8,11 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import docker_cli
-from tests.e2e.test_sandbox_support import case_labels, leftovers
+from tests.e2e.test_sandbox_support import leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -28,17 +26,6 @@ _LAUNCH = (
 )
 FLOOD = 20 << 20
 MiB = 1 << 20
-
-
-@pytest.fixture
-def labels() -> Iterator[dict[str, str]]:
-    made = case_labels()
-    try:
-        yield made
-    finally:
-        found = leftovers(made)
-        if found:
-            docker_cli("rm", "-f", *found, check=False)
 
 
 def launch(

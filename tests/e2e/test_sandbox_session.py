@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.sandbox import OutputChunk, Policy, Sandbox, SandboxPool, Stream
-from tests.e2e.test_sandbox_support import case_labels, leftovers, remove_leftovers, runtime_param
+from tests.e2e.test_sandbox_support import leftovers, runtime_param
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +29,6 @@ LIST = (
 @pytest.fixture(params=["runc", "runsc"])
 def runtime(request: pytest.FixtureRequest, base_image: str) -> str | None:
     return runtime_param(request, base_image)
-
-
-@pytest.fixture
-def labels() -> Iterator[dict[str, str]]:
-    made = case_labels()
-    try:
-        yield made
-    finally:
-        remove_leftovers(made)
 
 
 def others(box: Sandbox, before: str = "") -> list[str]:
