@@ -104,6 +104,7 @@ class KeeperBox:
 
     def exit_code(self, exec_id: str) -> int:
         deadline = time.monotonic() + 5
+        pause = 0.001  # the exec is almost always done when its stream ends: poll fast first
         while time.monotonic() < deadline:
             try:
                 code = c.exec_exit_code(self.engine, exec_id)
@@ -111,7 +112,8 @@ class KeeperBox:
                 break
             if code is not None:
                 return code
-            time.sleep(0.01)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
         self.lost = True
         c.kill(self.engine, self.container_id)
         return OOM_EXIT
