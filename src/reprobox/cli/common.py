@@ -42,14 +42,15 @@ def __getattr__(name: str) -> Any:
     return console
 
 
-def fail(error: BaseException) -> NoReturn:
-    """Print a one-line error (and a hint) on stderr and exit with the documented code."""
+def fail(error: BaseException, code: int | None = None) -> NoReturn:
+    """Print a one-line error (and a hint) on stderr and exit with ``code``, by default the
+    documented code for the error."""
     message = error.message if isinstance(error, errors.ReproboxError) else str(error)
     click.echo(f"error: {message}", err=True)
     hint = getattr(error, "hint", None)
     if hint:
         click.echo(f"hint: {hint}", err=True)
-    sys.exit(int(for_error(error)))
+    sys.exit(int(for_error(error) if code is None else code))
 
 
 def guarded(func: Callable[P, R]) -> Callable[P, R]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reprobox import errors
+from reprobox.cli.common import fail
 from reprobox.exitcodes import for_run, for_run_error
 from reprobox.sandbox.signals import Terminated
 
@@ -100,7 +101,7 @@ def run(
             return
         code = _execute(ctx, request, as_json)
     except errors.ReproboxError as exc:
-        _fail(exc)
+        fail(exc, int(for_run_error(exc)))
     except (KeyboardInterrupt, Terminated) as exc:
         click.echo("interrupted: the box was removed", err=True)
         sys.exit(int(for_run_error(exc)))
@@ -168,10 +169,3 @@ def _live(chunk: OutputChunk) -> None:
     stream = sys.stdout if chunk.stream == "stdout" else sys.stderr
     stream.buffer.write(chunk.data)
     stream.buffer.flush()
-
-
-def _fail(error: errors.ReproboxError) -> NoReturn:
-    click.echo(f"error: {error.message}", err=True)
-    if error.hint:
-        click.echo(f"hint: {error.hint}", err=True)
-    sys.exit(int(for_run_error(error)))

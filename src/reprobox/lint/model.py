@@ -142,6 +142,12 @@ class Stage:
     def is_scratch(self) -> bool:
         return self.image.raw.lower() == "scratch"
 
+    @property
+    def pulls_registry_image(self) -> bool:
+        """Whether this stage starts from a resolved image of a registry (not ``scratch``,
+        not an earlier stage)."""
+        return not self.is_scratch and self.parent_stage is None and self.image.resolved
+
 
 @dataclass(frozen=True)
 class ParseProblem:

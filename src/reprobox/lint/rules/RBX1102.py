@@ -34,7 +34,7 @@ class TagWithoutDigest(Rule):
     def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
         for stage in dockerfile.stages:
             image = stage.image
-            if stage.is_scratch or stage.parent_stage is not None or not image.resolved:
+            if not stage.pulls_registry_image:
                 continue
             if image.digest is None and image.tag not in (None, "latest"):
                 yield self.finding(
