@@ -24,9 +24,9 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from reprobox.dockerfile import parse_path
 from reprobox.lint import LintOptions, lint_paths
 from reprobox.lint.hadolint import binary
-from reprobox.lint.model import parse_path
 from reprobox.lint.rules import BY_ID
 from reprobox.lint.runner import discover
 

@@ -1,6 +1,6 @@
 """Recognisers for the shell commands rules care about (pip, apt, package managers).
 
-Pure functions over :class:`~reprobox.lint.shell.ShellCommand`; no rule state lives here.
+Pure functions over :class:`~reprobox.dockerfile.shell.ShellCommand`; no rule state lives here.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from reprobox.lint.model import Instruction, Stage
-from reprobox.lint.shell import ShellCommand
+from reprobox.dockerfile import Instruction, Stage
+from reprobox.dockerfile.shell import ShellCommand
 
 _PIP = frozenset({"pip", "pip3", "pip2"})
 _PYTHON_PREFIX = "python"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reprobox.lint.model import Dockerfile
+from reprobox.dockerfile import Dockerfile
 from reprobox.lint.rules.interface import Finding
 
 _PRAGMA = re.compile(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reprobox.dockerfile import Dockerfile
+from reprobox.dockerfile.shell import ShellCommand
 from reprobox.lint.context import BuildContext
-from reprobox.lint.model import Dockerfile
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
-from reprobox.lint.shell import ShellCommand
 
 _FETCH = frozenset({"curl", "wget"})
 _SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "python", "python3", "perl"})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from reprobox.dockerfile import Dockerfile, Instruction
+from reprobox.dockerfile.shell import ShellCommand
 from reprobox.lint.commands import copy_sources, normalise, pip_install
 from reprobox.lint.context import BuildContext
-from reprobox.lint.model import Dockerfile, Instruction
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
-from reprobox.lint.shell import ShellCommand
 
 _INSTALLERS = {
     "uv": ("sync",),

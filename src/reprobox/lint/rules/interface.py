@@ -2,7 +2,7 @@
 
 A rule is a class with a :class:`RuleMeta` and a ``check`` method that yields :class:`Finding`
 objects. Rules never read files or the network: everything they need is in the
-:class:`~reprobox.lint.model.Dockerfile` and the :class:`~reprobox.lint.context.BuildContext`.
+:class:`~reprobox.dockerfile.Dockerfile` and the :class:`~reprobox.lint.context.BuildContext`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, assert_never
 
 if TYPE_CHECKING:
+    from reprobox.dockerfile import Dockerfile
     from reprobox.lint.context import BuildContext
-    from reprobox.lint.model import Dockerfile
 
 DOCS_BASE = "https://github.com/reprobox/reprobox/blob/main/docs/rules"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reprobox.lint.shell import ShellCommand, split_commands, split_script
+from reprobox.dockerfile.shell import ShellCommand, split_commands, split_script
 
 
 def words(text: str) -> list[tuple[str, ...]]:
