@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reprobox.build.testrun import TestSpec, run_tests
 from reprobox.engine import Engine
+from reprobox.suite import TestSpec, run_tests
 from tests.conftest import TASKS_APP, docker_cli, reprobox_cli
 from tests.conftest import test_labels as session_labels
 

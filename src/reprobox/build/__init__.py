@@ -1,5 +1,4 @@
-"""Reproducible builds (``reprobox build``), rebuild-and-compare (``reprobox verify``), and
-test suites in a clean throwaway container (``reprobox test``)."""
+"""Reproducible builds (``reprobox build``) and rebuild-and-compare (``reprobox verify``)."""
 
 from reprobox.build.builder import Backend, BuildResult, BuildSpec, build
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reprobox import errors
-from reprobox.build.context import BuildInputs, write_context
+from reprobox.build.inputs import BuildInputs, write_context
 
 Progress = Callable[[str], None]
 TAIL_LINES = 20

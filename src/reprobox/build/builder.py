@@ -20,7 +20,7 @@ from typing import assert_never
 from reprobox import errors
 from reprobox.build import stages
 from reprobox.build.buildah import build_with_buildah
-from reprobox.build.context import BuildInputs, resolve_inputs, write_context
+from reprobox.build.inputs import BuildInputs, resolve_inputs, write_context
 from reprobox.build.normalize import BaseFacts, NormalizedImage, normalize_save
 from reprobox.engine import Engine, images
 

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from reprobox import errors
-from reprobox.build.context import rfc3339
+from reprobox.build.inputs import rfc3339
 
 Progress = Callable[[str], None]
 VOLATILE_CONFIG = ("container", "container_config", "docker_version")

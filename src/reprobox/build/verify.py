@@ -19,7 +19,7 @@ from pathlib import Path
 
 from reprobox.build import compare, diffo
 from reprobox.build.builder import BuildSpec, build_normalized
-from reprobox.build.context import resolve_inputs
+from reprobox.build.inputs import resolve_inputs
 from reprobox.build.normalize import NormalizedImage
 from reprobox.engine import Engine, images
 

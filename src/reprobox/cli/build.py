@@ -13,10 +13,10 @@ from rich.status import Status
 from reprobox import errors
 from reprobox.build import Backend, BuildSpec, build
 from reprobox.build.report import render_text, to_json
-from reprobox.build.testrun import TestSpec, run_tests
 from reprobox.build.verify import verify
 from reprobox.cli.common import engine_from, err, guarded, out
 from reprobox.exitcodes import ExitCode
+from reprobox.suite import TestSpec, run_tests
 
 _DIR = click.argument(
     "directory",

@@ -14,8 +14,8 @@ from pathlib import Path
 from reprobox import errors
 from reprobox.dockerfile import Dockerfile, parse
 from reprobox.lint import hadolint
+from reprobox.lint.buildcontext import EMPTY, BuildContext, clear_caches, load_context
 from reprobox.lint.config import LintConfig
-from reprobox.lint.context import EMPTY, BuildContext, clear_caches, load_context
 from reprobox.lint.pragmas import pragmas, suppressed
 from reprobox.lint.report import LintReport
 from reprobox.lint.rules import BY_ID, INTERNAL_ERROR, RULES

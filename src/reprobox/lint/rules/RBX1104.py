@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile
+from reprobox.lint.buildcontext import BuildContext
 from reprobox.lint.commands import normalise, pip_install
-from reprobox.lint.context import BuildContext
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile
 from reprobox.dockerfile.shell import ShellCommand
-from reprobox.lint.context import BuildContext
+from reprobox.lint.buildcontext import BuildContext
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile, Instruction
 from reprobox.dockerfile.shell import ShellCommand
+from reprobox.lint.buildcontext import BuildContext
 from reprobox.lint.commands import pip_install, stage_env
-from reprobox.lint.context import BuildContext
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
 _MODULES = ("compileall", "py_compile")

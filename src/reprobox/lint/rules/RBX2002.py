@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile
-from reprobox.lint.context import BuildContext, Kind
+from reprobox.lint.buildcontext import BuildContext, Kind
 from reprobox.lint.rules._entries import entry_findings
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile, Instruction
+from reprobox.lint.buildcontext import BuildContext
 from reprobox.lint.commands import apt_action, cache_mount
-from reprobox.lint.context import BuildContext
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
 _NO_CACHE = ("--no-cache", "--no-network")

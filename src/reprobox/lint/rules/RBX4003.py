@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile, Instruction
+from reprobox.lint.buildcontext import BuildContext
 from reprobox.lint.commands import cache_mount, pip_install, stage_env
-from reprobox.lint.context import BuildContext
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
 _OFF = ("1", "true", "yes", "on", "off", "0", "false")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile
+from reprobox.lint.buildcontext import BuildContext, Kind
 from reprobox.lint.commands import copy_line
-from reprobox.lint.context import BuildContext, Kind
 from reprobox.lint.rules.interface import Finding, Rule
 
 SHOWN = 5

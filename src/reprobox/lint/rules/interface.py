@@ -2,7 +2,7 @@
 
 A rule is a class with a :class:`RuleMeta` and a ``check`` method that yields :class:`Finding`
 objects. Rules never read files or the network: everything they need is in the
-:class:`~reprobox.dockerfile.Dockerfile` and the :class:`~reprobox.lint.context.BuildContext`.
+:class:`~reprobox.dockerfile.Dockerfile` and the :class:`~reprobox.lint.buildcontext.BuildContext`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, assert_never
 
 if TYPE_CHECKING:
     from reprobox.dockerfile import Dockerfile
-    from reprobox.lint.context import BuildContext
+    from reprobox.lint.buildcontext import BuildContext
 
 DOCS_BASE = "https://github.com/reprobox/reprobox/blob/main/docs/rules"
 

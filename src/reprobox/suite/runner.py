@@ -5,7 +5,7 @@ defaults and ``--build-arg`` applied); it must already be on the engine. The pro
 copied in (never bind-mounted), so nothing is written back to the working tree. The command
 is the one given after ``--``, else pytest when the project configures it, else
 ``python -m unittest``. The exit code is the suite's. The container is started by
-:mod:`reprobox.build.boxrun`, the one swappable piece.
+:mod:`reprobox.suite.boxrun`, the one swappable piece.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from reprobox import errors
 from reprobox.build import stages
-from reprobox.build.boxrun import BoxRun, run_in_box
 from reprobox.engine import Engine
+from reprobox.suite.boxrun import BoxRun, run_in_box
 
 Output = Callable[[bytes], None]
 Progress = Callable[[str], None]

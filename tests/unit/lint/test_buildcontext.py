@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reprobox.lint.context import Kind, ci_python_pins, classify, gitignore_patterns, load_context
+from reprobox.lint.buildcontext import (
+    Kind,
+    ci_python_pins,
+    classify,
+    gitignore_patterns,
+    load_context,
+)
 
 
 def make(root: Path, files: dict[str, str]) -> Path:

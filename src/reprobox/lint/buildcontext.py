@@ -1,7 +1,7 @@
 """Facts about a Dockerfile's build context: what the engine would actually send.
 
 The walk applies ``.dockerignore`` with the engine's own matching rules (through
-:mod:`reprobox.engine.context`), does not descend into directories it has already classified
+:mod:`reprobox.engine.dockerignore`), does not descend into directories it has already classified
 (``.git``, virtualenvs, ``node_modules``) or that are excluded for good, and stops after
 :data:`WALK_LIMIT` entries. It also reads ``.gitignore`` files and the Python version CI pins.
 """
@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from reprobox import errors
-from reprobox.engine.context import ContextMatcher, context_matcher, read_dockerignore
+from reprobox.engine.dockerignore import ContextMatcher, context_matcher, read_dockerignore
 
 WALK_LIMIT = 50_000
 _REPO_LEVELS = 6

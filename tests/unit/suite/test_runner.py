@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from reprobox import errors
-from reprobox.build.boxrun import stage
 from reprobox.build.stages import external_images, final_base, parse_stages, substitute
-from reprobox.build.testrun import PYTEST, UNITTEST, detect_command
+from reprobox.suite.boxrun import stage
+from reprobox.suite.runner import PYTEST, UNITTEST, detect_command
 
 
 @pytest.mark.parametrize(

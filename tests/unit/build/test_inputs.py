@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reprobox import errors
-from reprobox.build.context import resolve_inputs, write_context
+from reprobox.build.inputs import resolve_inputs, write_context
 
 DATE = "2024-05-01T12:00:00Z"
 EPOCH = 1714564800
