@@ -8,9 +8,14 @@ use, so scripts that know those tools read ours the same way.
 
 from __future__ import annotations
 
+import signal
 from enum import IntEnum
+from typing import Final
 
 from reprobox import errors
+
+# The status a process killed by SIGKILL reports (128 + 9), as shells and engines report it.
+SIGKILLED: Final = 128 + int(signal.SIGKILL)
 
 
 class ExitCode(IntEnum):
@@ -21,7 +26,7 @@ class ExitCode(IntEnum):
     RUN_TIMEOUT = 124
     RUN_INTERNAL = 125
     INTERRUPTED = 130
-    RUN_OOM = 137
+    RUN_OOM = SIGKILLED  # the status the kernel's OOM kill leaves
 
 
 MEANING: dict[ExitCode, str] = {

@@ -8,6 +8,7 @@ runs, so ``reprobox run`` does not pay for the build, lint and base commands' im
 from __future__ import annotations
 
 import importlib
+import logging
 
 import click
 
@@ -62,5 +63,16 @@ def cli(host: str | None) -> None:
     """Reproducible, checkable containers, and a hardened box for commands you don't trust."""
 
 
+def warnings_to_stderr() -> None:
+    """Warnings the library logs (e.g. a container it could not remove) as ``warning: ...``
+    lines on stderr."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logger = logging.getLogger("reprobox")
+    logger.addHandler(handler)
+    logger.propagate = False
+
+
 def main() -> None:
+    warnings_to_stderr()
     cli(prog_name="reprobox")

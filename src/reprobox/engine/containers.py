@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import socket
 import struct
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from reprobox.engine.core import Engine
 
 STDOUT = 1
 STDERR = 2
-KILLED = 137  # what a SIGKILLed process reports (128 + 9)
+_LOG = logging.getLogger("reprobox")
 _HEADER = struct.Struct(">BxxxL")
 _READ_BUFFER = 1 << 16
 
@@ -157,9 +158,31 @@ def kill(engine: Engine, container_id: str) -> None:
 
 
 def remove(engine: Engine, container_id: str) -> None:
-    """Kill and remove the container and its anonymous volumes; idempotent."""
-    with contextlib.suppress(errors.EngineError), engine.guard("remove the box"):
-        engine.raw.api.remove_container(container_id, force=True, v=True)
+    """Kill and remove the container and its anonymous volumes; idempotent (a container that
+    is gone, or being removed already, is fine). Any other failure is logged as a warning on
+    the ``reprobox`` logger, never swallowed: the container may be left behind."""
+    try:
+        with engine.guard("remove the box"):
+            engine.raw.api.remove_container(container_id, force=True, v=True)
+    except errors.EngineError as exc:
+        if exc.status in (404, 409) and _gone_or_going(exc.message):
+            return
+        _LOG.warning(
+            "could not remove container %s: %s (remove it with 'reprobox gc')",
+            container_id[:12],
+            exc.message,
+        )
+    except errors.EngineUnavailable as exc:
+        _LOG.warning(
+            "could not remove container %s: %s (once the engine is back, 'reprobox gc' removes it)",
+            container_id[:12],
+            exc.message,
+        )
+
+
+def _gone_or_going(message: str) -> bool:
+    text = message.lower()
+    return "no such container" in text or "already in progress" in text
 
 
 def exec_start(
@@ -180,19 +203,25 @@ def exec_start(
     return str(exec_id), _blocking(sock)
 
 
-def exec_exit_code(engine: Engine, exec_id: str) -> int | None:
-    """The exec's exit code, or ``None`` while it still runs."""
+@dataclass(frozen=True)
+class ExecState:
+    """An exec's state: ``exit_code`` is ``None`` while it runs, and also when the engine
+    recorded no exit status for a finished exec (it never started, or its box was killed)."""
+
+    running: bool
+    exit_code: int | None
+
+
+def exec_state(engine: Engine, exec_id: str) -> ExecState:
     with engine.guard("inspect a command in the box"):
         data = engine.raw.api.exec_inspect(exec_id)
-    if data.get("Running"):
-        return None
     code = data.get("ExitCode")
-    return KILLED if code is None else int(code)
+    return ExecState(bool(data.get("Running")), None if code is None else int(code))
 
 
-def exec_quick(engine: Engine, container_id: str, cmd: list[str], user: str) -> tuple[int, bytes]:
-    """Run a short helper command to completion; returns its exit code and stdout."""
-    exec_id, sock = exec_start(engine, container_id, cmd, user)
+def exec_quick(engine: Engine, container_id: str, cmd: list[str], user: str) -> bytes:
+    """Run a short helper command to completion; returns its stdout."""
+    _, sock = exec_start(engine, container_id, cmd, user)
     out = bytearray()
     try:
         for stream, data in frames(sock):
@@ -200,7 +229,7 @@ def exec_quick(engine: Engine, container_id: str, cmd: list[str], user: str) -> 
                 out += data
     finally:
         close(sock)
-    return exec_exit_code(engine, exec_id) or 0, bytes(out)
+    return bytes(out)
 
 
 def send_stdin(sock: Any, data: bytes) -> None:

@@ -105,7 +105,6 @@ class Sandbox:
         self.workdir = workdir
         self.labels = dict(labels or {})
         self._engine = engine
-        self._owns_engine = False
         self._session: KeeperBox | None = None
         self._stack: contextlib.ExitStack | None = None
 

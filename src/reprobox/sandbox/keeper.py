@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.engine import containers as c
+from reprobox.exitcodes import SIGKILLED
 from reprobox.sandbox.output import Capture
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.pump import Outcome, Watchdog, pump
+from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
 from reprobox.sandbox.spec import KEEPER, keeper_user
@@ -30,7 +31,7 @@ from reprobox.sandbox.spec import KEEPER, keeper_user
 WRAPPER = '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
 KILL_ALL = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]
 OOM_COUNTER = ["sh", "-c", "cat /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null"]
-OOM_EXIT = 137
+EXIT_STATUS_WAIT_S = 5.0
 
 
 @dataclass
@@ -74,17 +75,9 @@ class KeeperBox:
         exec_id, sock = c.exec_start(
             self.engine, self.container_id, wrapped, self.policy.user, self.workdir
         )
-        cap = self.policy.output_cap_bytes
-        outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
         try:
-            watchdog = Watchdog(timeout, self.kill_all)
-            try:
-                yield from pump(c.frames(sock), outcome)
-            finally:
-                outcome.timed_out = watchdog.cancel()
-        except BaseException:
-            self.kill_all()
-            raise
+            cap = self.policy.output_cap_bytes
+            outcome = yield from supervise(c.frames(sock), cap, timeout, self.kill_all)
         finally:
             c.close(sock)
         code = self.exit_code(exec_id)
@@ -99,30 +92,43 @@ class KeeperBox:
         try:
             c.exec_quick(self.engine, self.container_id, KILL_ALL, self.policy.user)
         except errors.ReproboxError:
-            self.lost = True
-            c.kill(self.engine, self.container_id)
+            self.lose()
 
-    def exit_code(self, exec_id: str) -> int:
-        deadline = time.monotonic() + 5
-        pause = 0.001  # the exec is almost always done when its stream ends: poll fast first
-        while time.monotonic() < deadline:
-            try:
-                code = c.exec_exit_code(self.engine, exec_id)
-            except errors.ReproboxError:
-                break
-            if code is not None:
-                return code
-            time.sleep(pause)
-            pause = min(pause * 2, 0.02)
+    def lose(self) -> None:
+        """Kill the whole container: every process in it dies, and the box is lost."""
         self.lost = True
         c.kill(self.engine, self.container_id)
-        return OOM_EXIT
+
+    def exit_code(self, exec_id: str) -> int:
+        """The exit status of a finished exec. When the engine never reports one, the box is
+        killed: then the command was SIGKILLed by us (:data:`SIGKILLED`); an exec that
+        finished without any status recorded is an error, never a made-up status."""
+        deadline = time.monotonic() + EXIT_STATUS_WAIT_S
+        pause = 0.001  # the exec is almost always done when its stream ends: poll fast first
+        while time.monotonic() < deadline:
+            state = c.exec_state(self.engine, exec_id)
+            if not state.running:
+                return self._finished(state)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+        self.lose()
+        return SIGKILLED
+
+    def _finished(self, state: c.ExecState) -> int:
+        if state.exit_code is not None:
+            return state.exit_code
+        if self.lost:
+            return SIGKILLED  # we killed the container under it
+        raise errors.SandboxError(
+            "the engine recorded no exit status for the command",
+            "the result is unknown: run it again; 'reprobox doctor' checks the engine",
+        )
 
     def _oom(self, code: int, timed_out: bool) -> bool:
-        if code != OOM_EXIT or timed_out or self.lost:
+        if code != SIGKILLED or timed_out or self.lost:
             return False
         try:
-            _, text = c.exec_quick(self.engine, self.container_id, OOM_COUNTER, "0:0")
+            text = c.exec_quick(self.engine, self.container_id, OOM_COUNTER, "0:0")
         except errors.ReproboxError:
             return False
         count = _oom_kills(text)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator
 
 from reprobox.engine import Engine
 from reprobox.engine import containers as c
-from reprobox.sandbox.output import Capture
+from reprobox.exitcodes import SIGKILLED
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.pump import Outcome, Watchdog, pump
+from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
-
-OOM_EXIT = 137
 
 
 def one_shot(
@@ -35,17 +32,12 @@ def _attached(
     engine: Engine, container_id: str, policy: Policy, timeout: float | None
 ) -> Generator[OutputChunk, None, RunResult]:
     sock = c.attach(engine, container_id)
-    cap = policy.output_cap_bytes
-    outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
     try:
         c.start(engine, container_id)
-        watchdog = Watchdog(timeout, lambda: c.kill(engine, container_id))
-        try:
-            yield from pump(c.frames(sock), outcome)
-        finally:
-            outcome.timed_out = watchdog.cancel()
+        kill = lambda: c.kill(engine, container_id)  # noqa: E731
+        outcome = yield from supervise(c.frames(sock), policy.output_cap_bytes, timeout, kill)
     finally:
         c.close(sock)
     code = c.wait(engine, container_id)
-    oom = code == OOM_EXIT and not outcome.timed_out and c.oom_killed(engine, container_id)
+    oom = code == SIGKILLED and not outcome.timed_out and c.oom_killed(engine, container_id)
     return outcome.result(code, oom)

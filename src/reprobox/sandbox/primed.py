@@ -9,21 +9,19 @@ timeout kills the container (and so every process in it), and the box is never r
 from __future__ import annotations
 
 import shlex
-import time
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from reprobox.engine import Engine
 from reprobox.engine import containers as c
-from reprobox.sandbox.output import Capture
+from reprobox.exitcodes import SIGKILLED
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.pump import Outcome, Watchdog, pump
+from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
-from reprobox.sandbox.signals import held
+from reprobox.sandbox.signals import held, shielded
 
 LAUNCHER = ("sh", "-c", 'eval "exec $(cat)"')
-OOM_EXIT = 137
 
 
 @dataclass
@@ -44,7 +42,8 @@ class PrimedBox:
             sock = c.attach(engine, container_id, stdin=True)
             c.start(engine, container_id)
         except BaseException:
-            c.remove(engine, container_id)
+            with shielded():
+                c.remove(engine, container_id)
             raise
         return cls(engine, container_id, policy, sock)
 
@@ -52,25 +51,22 @@ class PrimedBox:
         c.close(self.sock)
         c.remove(self.engine, self.container_id)
 
+    def kill(self) -> None:
+        c.kill(self.engine, self.container_id)
+
     def events(
         self, cmd: list[str], timeout: float | None
     ) -> Generator[OutputChunk, None, RunResult]:
         """Run ``cmd`` as this box's main process; yields live output, returns the result."""
-        cap = self.policy.output_cap_bytes
-        outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
-        c.send_stdin(self.sock, shlex.join(cmd).encode())
-        watchdog = Watchdog(timeout, lambda: c.kill(self.engine, self.container_id))
         try:
-            yield from pump(c.frames(self.sock), outcome)
-        except BaseException:
-            c.kill(self.engine, self.container_id)
-            raise
+            c.send_stdin(self.sock, shlex.join(cmd).encode())
+            cap = self.policy.output_cap_bytes
+            outcome = yield from supervise(c.frames(self.sock), cap, timeout, self.kill)
         finally:
-            outcome.timed_out = watchdog.cancel()
             c.close(self.sock)
         code = c.wait(self.engine, self.container_id)
         oom = (
-            code == OOM_EXIT
+            code == SIGKILLED
             and not outcome.timed_out
             and c.oom_killed(self.engine, self.container_id)
         )

@@ -1,4 +1,10 @@
-"""Moving output from the engine to the caller: capped capture, live chunks, the watchdog."""
+"""Moving output from a box to the caller: capped capture, live chunks, the watchdog.
+
+:func:`supervise` is the one setup every kind of box uses (one-shot, pool, session, and any
+backend): capture both streams up to the policy's cap, kill the command when its timeout
+expires, kill it too when the caller stops early (Ctrl-C, a closed stream), and hand back
+what was seen.
+"""
 
 from __future__ import annotations
 
@@ -88,3 +94,25 @@ class Watchdog:
         while self._timer is not None and self._timer.is_alive():
             self._timer.join(0.05)
         return True
+
+
+def supervise(
+    frames: Iterable[tuple[int, bytes]],
+    cap: int,
+    timeout: float | None,
+    kill: Callable[[], None],
+) -> Generator[OutputChunk, None, Outcome]:
+    """Stream ``frames`` (``(1|2, data)``) with both streams capped at ``cap`` bytes, calling
+    ``kill`` when ``timeout`` expires or when the caller abandons the stream; returns what was
+    seen (``timed_out`` set when the watchdog fired). The caller owns ``frames``' source."""
+    outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
+    watchdog = Watchdog(timeout, kill)
+    try:
+        try:
+            yield from pump(frames, outcome)
+        finally:
+            outcome.timed_out = watchdog.cancel()
+    except BaseException:
+        kill()  # interrupted or abandoned: the command must not outlive the caller's interest
+        raise
+    return outcome

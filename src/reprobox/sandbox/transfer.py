@@ -15,8 +15,6 @@ from pathlib import Path
 
 from reprobox import errors
 
-MAX_ARCHIVE_BYTES = 1 << 30
-
 
 def pack(path: Path, uid: int | None, gid: int | None) -> bytes:
     """A tar of ``path`` (file or folder) named by its basename, owned by ``uid:gid``."""
