@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import assert_never
 
 from reprobox import errors
-from reprobox.build import stages
 from reprobox.build.buildah import build_with_buildah
 from reprobox.build.inputs import BuildInputs, resolve_inputs, write_context
 from reprobox.build.normalize import BaseFacts, NormalizedImage, normalize_save
+from reprobox.dockerfile import Dockerfile, bases
 from reprobox.engine import Engine, images
 
 Progress = Callable[[str], None]
@@ -69,13 +69,13 @@ def default_tag(context: Path) -> str:
     return f"{name or 'image'}:latest"
 
 
-def check_bases(engine: Engine, spec: BuildSpec) -> tuple[stages.Stage, ...]:
-    """The Dockerfile's stages, after checking every base image is on the engine."""
-    found = stages.read_stages(spec.context / spec.dockerfile, spec.build_args)
-    for ref in stages.external_images(found):
+def check_bases(engine: Engine, spec: BuildSpec) -> Dockerfile:
+    """The parsed Dockerfile, after checking every base image is on the engine."""
+    dockerfile = bases.read(spec.context / spec.dockerfile, spec.build_args)
+    for ref in bases.needed_images(dockerfile):
         if engine.image(ref) is None:
             raise errors.ImageNotFound(f"base image {ref} is not on this engine", MISSING_HINT)
-    return found
+    return dockerfile
 
 
 def build_normalized(
@@ -86,8 +86,8 @@ def build_normalized(
     progress: Progress,
 ) -> NormalizedImage:
     """Build ``spec`` and normalize it into ``workdir`` (nothing is loaded; raw build removed)."""
-    base_ref = stages.final_base(check_bases(engine, spec))
-    diff_ids, history = images.layer_facts(engine, base_ref) if base_ref != "scratch" else ((), 0)
+    base_ref = bases.final_base(check_bases(engine, spec))
+    diff_ids, history = images.layer_facts(engine, base_ref) if base_ref else ((), 0)
     context_tar = workdir / "context.tar"
     write_context(spec.context, inputs, spec.dockerfile, context_tar)
     request = images.BuildRequest(
@@ -141,8 +141,8 @@ def _build_with(engine: Engine, spec: BuildSpec, inputs: BuildInputs, progress: 
             images.load_archive(engine, image.archive)
         return image.image_id
     if spec.backend is Backend.BUILDAH:
-        bases = stages.external_images(check_bases(engine, spec))
+        needed = bases.needed_images(check_bases(engine, spec))
         return build_with_buildah(
-            spec.context, spec.dockerfile, spec.build_args, inputs, bases, tag, progress
+            spec.context, spec.dockerfile, spec.build_args, inputs, needed, tag, progress
         )
     assert_never(spec.backend)

@@ -18,7 +18,7 @@ network or runs a command::
                        # (build arg > default > global value for a bare ARG in a stage),
                        # line, stage (-1: global), span of the default as written
     df.global_args     # the values of the ARGs before the first FROM (the FROM scope)
-    df.base_images     # the ImageRefs the build needs (not scratch, not an earlier stage)
+    df.base_stages     # the stages that start from an image (not scratch, not a stage)
     df.root(stage)     # the stage a stage ultimately builds on (FROM <stage> followed)
 
 How the builder resolves ``FROM``, and this model with it: only ARGs declared before the first
@@ -28,6 +28,9 @@ quotes are removed and ``$V``, ``${V}``, ``${V:-x}``, ``${V-x}``, ``${V:+x}``, `
 ``scratch`` is the empty image. Unlike the builder, a variable without a value is kept as
 written, so ``ImageRef.resolved`` is False and callers can say which ARG needs a value.
 A :class:`Span` is ``lines[line - 1][start:end]``, so a tool can rewrite exactly that word.
+
+:mod:`reprobox.dockerfile.bases` turns the model into what a build needs (every base image
+resolved, the final stage's base image) or a usage error naming the line and the missing ARG.
 """
 
 from reprobox.dockerfile.model import (

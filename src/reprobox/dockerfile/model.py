@@ -193,7 +193,6 @@ class Dockerfile:
         return stage
 
     @property
-    def base_images(self) -> tuple[ImageRef, ...]:
-        """The images the stages start from, in order, once each (not ``scratch``, not stages)."""
-        refs = (s.image for s in self.stages if s.parent_stage is None and not s.is_scratch)
-        return tuple(dict.fromkeys(refs))
+    def base_stages(self) -> tuple[Stage, ...]:
+        """The stages that start from an image (not ``scratch``, not an earlier stage)."""
+        return tuple(s for s in self.stages if s.parent_stage is None and not s.is_scratch)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reprobox import errors
-from reprobox.build import stages
+from reprobox.dockerfile import bases
 from reprobox.engine import Engine
 from reprobox.suite.boxrun import BoxRun, run_in_box
 
@@ -111,7 +111,12 @@ def resolve_image(engine: Engine, spec: TestSpec) -> str:
                 f"no {spec.dockerfile} in {spec.project} to take the base image from",
                 "choose the image with --image",
             )
-        image = stages.final_base(stages.read_stages(dockerfile, spec.build_args))
+        image = bases.final_base(bases.read(dockerfile, spec.build_args))
+        if image is None:
+            raise errors.UsageError(
+                f"the final stage of {dockerfile} starts FROM scratch: there is no Python in it",
+                "choose the image with --image",
+            )
     if engine.image(image) is None:
         raise errors.ImageNotFound(f"image {image} is not on this engine", MISSING_HINT)
     return image

@@ -61,19 +61,19 @@ def test_issue_example_quotes_removed_and_alias_in_any_case() -> None:
     assert builder.alias == "builder"
     assert final.parent_stage == 0
     assert df.root(final) is builder
-    assert [ref.raw for ref in df.base_images] == ["reprobox/python:3.11-bookworm"]
+    assert [s.image.raw for s in df.base_stages] == ["reprobox/python:3.11-bookworm"]
 
 
 def test_from_refers_to_a_stage_in_another_case() -> None:
     df = parse("FROM a:1 AS build\nFROM BUILD\nFROM Build AS two\nFROM TWO\n")
     assert [s.parent_stage for s in df.stages] == [None, 0, 0, 2]
-    assert [r.raw for r in df.base_images] == ["a:1"]
+    assert [s.image.raw for s in df.base_stages] == ["a:1"]
 
 
 def test_only_earlier_stages_are_parents() -> None:
     df = parse("FROM later\nFROM a:1 AS later\n")
     assert df.stages[0].parent_stage is None
-    assert [r.raw for r in df.base_images] == ["later", "a:1"]
+    assert [s.image.raw for s in df.base_stages] == ["later", "a:1"]
 
 
 def test_build_args_override_declared_args_only() -> None:
@@ -155,7 +155,7 @@ def test_scratch() -> None:
     assert df.stages[0].is_scratch
     assert not df.stages[0].pulls_registry_image
     assert df.root(df.stages[1]).is_scratch
-    assert [r.raw for r in df.base_images] == ["a:1"]
+    assert [s.image.raw for s in df.base_stages] == ["a:1"]
 
 
 def test_escape_directive() -> None:

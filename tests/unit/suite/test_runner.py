@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from reprobox import errors
-from reprobox.build.stages import external_images, final_base, parse_stages, substitute
 from reprobox.suite.boxrun import stage
 from reprobox.suite.runner import PYTEST, UNITTEST, detect_command
 
@@ -38,33 +37,6 @@ def test_unittest_for_a_stdlib_suite(tmp_path: Path) -> None:
 def test_no_suite_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(errors.UsageError, match="no test suite"):
         detect_command(tmp_path)
-
-
-DOCKERFILE = """\
-ARG BASE_IMAGE=python:3.12-slim@sha256:abc
-ARG OTHER
-FROM ${BASE_IMAGE} AS build
-RUN make
-FROM $OTHER AS other
-FROM build
-COPY --from=other /x /x
-"""
-
-
-def test_final_base_follows_stages_and_applies_build_args() -> None:
-    stages = parse_stages(DOCKERFILE, {"OTHER": "busybox:1"})
-    assert final_base(stages) == "python:3.12-slim@sha256:abc"
-    stages = parse_stages(DOCKERFILE, {"BASE_IMAGE": "reprobox/python:3.11-bookworm"})
-    assert final_base(stages) == "reprobox/python:3.11-bookworm"
-
-
-def test_external_images_skip_stage_names_and_scratch() -> None:
-    stages = parse_stages("FROM scratch AS s\nFROM a:1 AS b\nFROM b\nFROM s\n", {})
-    assert external_images(stages) == ("a:1",)
-
-
-def test_substitute_defaults() -> None:
-    assert substitute("${X:-d}/${Y}", {"Y": "y"}) == "d/y"
 
 
 def test_staging_skips_caches_and_vcs(tmp_path: Path) -> None:
