@@ -41,6 +41,10 @@ class ImageNotFound(ReproboxError):
     """An image the command needs is not on the engine (reprobox never pulls implicitly)."""
 
 
+class DependencyMissing(ReproboxError):
+    """An optional dependency a command needs is not installed (e.g. the ``mcp`` extra)."""
+
+
 class BaseImageError(ReproboxError):
     """Building the offline base image failed (no root, no debootstrap, mirror unreachable)."""
 

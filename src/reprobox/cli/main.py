@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "lint": "reprobox.cli.lint:lint",
     "rules": "reprobox.cli.lint:rules",
     "run": "reprobox.cli.run:run",
+    "mcp": "reprobox.cli.mcp:mcp",
     "gc": "reprobox.cli.gc:gc",
 }
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reprobox import errors
+from reprobox.cli.box_options import box_options, box_request
 from reprobox.cli.common import fail
 from reprobox.exitcodes import for_run, for_run_error
 from reprobox.sandbox.signals import Terminated
@@ -25,34 +26,7 @@ if TYPE_CHECKING:
 
 
 @click.command(context_settings={"allow_interspersed_args": False})
-@click.option(
-    "--image",
-    envvar="REPROBOX_IMAGE",
-    default=None,
-    help="Image to run in [default: REPROBOX_IMAGE or the pinned python:3.12-slim].",
-)
-@click.option(
-    "--timeout",
-    type=float,
-    default=None,
-    help="Seconds before the command is killed [default: 30; 0 = none].",
-)
-@click.option("--memory", default=None, help="Memory limit, no swap (e.g. 1g) [default: 512m].")
-@click.option("--cpus", type=float, default=None, help="CPUs [default: 1].")
-@click.option("--pids", type=int, default=None, help="Process limit [default: 128].")
-@click.option(
-    "--network",
-    type=click.Choice(["host", "none", "disabled"]),
-    default=None,
-    help="'host' shares the host's network and defeats isolation [default: disabled].",
-)
-@click.option(
-    "--mount",
-    "mounts",
-    multiple=True,
-    metavar="PATH[:rw]",
-    help="Mount a host path at /mnt/<name>, read-only unless :rw (repeatable).",
-)
+@box_options
 @click.option(
     "--copy-in",
     "copy_in",
@@ -67,14 +41,6 @@ if TYPE_CHECKING:
     default=None,
     help="Copy the working folder's contents to DIR afterwards.",
 )
-@click.option("--runtime", default=None, help="Container runtime, e.g. runsc for gVisor.")
-@click.option(
-    "--label",
-    "labels",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Extra label on the box's container (repeatable).",
-)
 @click.option("--json", "as_json", is_flag=True, help="Print the RunResult as JSON at the end.")
 @click.option("--explain", is_flag=True, help="Say what this box blocks and what it doesn't.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
@@ -85,7 +51,7 @@ def run(
     command: tuple[str, ...],
     explain: bool,
     as_json: bool,
-    **options: object,
+    **options: Any,
 ) -> None:
     """Run COMMAND in a hardened throwaway box: reprobox run [OPTIONS] -- COMMAND...
 
@@ -108,13 +74,8 @@ def run(
     sys.exit(code)
 
 
-def _request(command: tuple[str, ...], options: dict[str, object]) -> RunRequest:
-    from reprobox.images import default_run_image
-    from reprobox.sandbox.command import RunRequest
-
-    fields: dict[str, Any] = dict(options)
-    image = fields.pop("image") or default_run_image()
-    return RunRequest(image=image, command=command, timeout_s=fields.pop("timeout"), **fields)
+def _request(command: tuple[str, ...], options: dict[str, Any]) -> RunRequest:
+    return box_request(options, command, copy_in=options["copy_in"], copy_out=options["copy_out"])
 
 
 def _explain(request: RunRequest) -> None:
