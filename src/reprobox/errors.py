@@ -75,6 +75,10 @@ class ContextPatternError(LintError):
     """A ``.dockerignore`` (or ``.gitignore``) pattern the engine's matcher cannot use."""
 
 
+class ContextTooLarge(LintError):
+    """A build context has more entries than ``reprobox lint`` walks; it fails closed."""
+
+
 class LintConfigError(UsageError):
     """``[tool.reprobox.lint]`` in ``pyproject.toml`` holds an unknown key or a bad value."""
 

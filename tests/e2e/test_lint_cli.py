@@ -114,3 +114,29 @@ def test_rules_catalog_and_page() -> None:
 def test_parse_error_is_a_finding_not_a_crash(tmp_path: Path) -> None:
     done = reprobox_cli("lint", str(write(tmp_path, "FROM x\nRUN <<EOF\n")), timeout=120)
     assert done.returncode == 1 and "RBX1000" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_whole_large_context_is_walked(tmp_path: Path) -> None:
+    """60,000 files: the .env in the first folder is found, as in the last (walk order)."""
+    for d in range(60):
+        folder = tmp_path / "data" / f"d{d}"
+        folder.mkdir(parents=True)
+        for i in range(1000):
+            (folder / f"f{i}").touch()
+    (tmp_path / "data" / "d0" / ".env").touch()
+    (tmp_path / "data" / "d59" / ".env").touch()
+    done = reprobox_cli("lint", str(write(tmp_path, CLEAN)), timeout=300)
+    assert done.returncode == 1
+    assert "data/d0/.env" in done.stdout and "data/d59/.env" in done.stdout
+
+
+def test_context_past_the_bound_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reprobox.lint import buildcontext
+
+    monkeypatch.setattr(buildcontext, "WALK_LIMIT", 10)
+    for i in range(12):
+        (tmp_path / f"f{i}").touch()
+    code, out, err = run("lint", str(write(tmp_path, CLEAN)))
+    assert code == 3 and out == ""
+    assert err.startswith("error: build context") and "more than 10 entries" in err
+    assert "Traceback" not in err

@@ -1,26 +1,28 @@
 """Facts about a Dockerfile's build context: what the engine would actually send.
 
-The walk applies ``.dockerignore`` with the engine's own matching rules (through
-:mod:`reprobox.engine.dockerignore`), does not descend into directories it has already classified
-(``.git``, virtualenvs, ``node_modules``) or that are excluded for good, and stops after
-:data:`WALK_LIMIT` entries. It also reads ``.gitignore`` files and the Python version CI pins.
+The walk applies ``.dockerignore`` with the docker SDK's exact matching rules
+(:mod:`reprobox.lint.dockerignore`) and git's ignore rules (:mod:`reprobox.lint.gitignore`),
+and does not descend into directories it has already classified (``.git``, virtualenvs,
+``node_modules``) or that are excluded for good. It walks the whole context: past
+:data:`WALK_LIMIT` entries it stops with :class:`~reprobox.errors.ContextTooLarge` (exit 3)
+rather than judge a context it has not fully seen. It also reads the Python version CI pins.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
 from pathlib import Path
 
 from reprobox import errors
-from reprobox.engine.dockerignore import ContextMatcher, context_matcher, read_dockerignore
+from reprobox.lint import gitignore
+from reprobox.lint.dockerignore import DockerIgnore, read_dockerignore
+from reprobox.lint.gitignore import GitIgnore, repo_root
 
-WALK_LIMIT = 50_000
-_REPO_LEVELS = 6
+WALK_LIMIT = 1_000_000
 
 
 class Kind(StrEnum):
@@ -132,9 +134,8 @@ class BuildContext:
     entries: tuple[Entry, ...] = ()
     lockfiles: tuple[str, ...] = ()
     ci_pins: tuple[CiPin, ...] = ()
-    truncated: bool = False
     problems: tuple[str, ...] = ()
-    matcher: ContextMatcher | None = field(default=None, compare=False, repr=False)
+    matcher: DockerIgnore | None = field(default=None, compare=False, repr=False)
 
     def excluded(self, relpath: str) -> bool:
         """True when ``.dockerignore`` keeps ``relpath`` out of the context."""
@@ -163,8 +164,7 @@ def load_context(root: Path, dockerfile_name: str = "Dockerfile") -> BuildContex
     ignore = root / ".dockerignore"
     patterns = _dockerignore(ignore) if ignore.is_file() else ()
     matcher = _matcher([*patterns, f"!{dockerfile_name}"], problems)
-    git = _matcher(gitignore_patterns(root), problems)
-    files, entries, truncated = _walk(root, matcher, git)
+    files, entries = _walk(root, matcher, GitIgnore(root))
     lockfiles = tuple(name for name in LOCKFILES if name in files)
     return BuildContext(
         root=root,
@@ -174,7 +174,6 @@ def load_context(root: Path, dockerfile_name: str = "Dockerfile") -> BuildContex
         entries=tuple(entries),
         lockfiles=lockfiles,
         ci_pins=ci_python_pins(root),
-        truncated=truncated,
         problems=tuple(problems),
         matcher=matcher,
     )
@@ -187,131 +186,69 @@ def _dockerignore(path: Path) -> tuple[str, ...]:
         return ()
 
 
-def _matcher(patterns: list[str], problems: list[str]) -> ContextMatcher:
+def _matcher(patterns: list[str], problems: list[str]) -> DockerIgnore:
     try:
-        return context_matcher(patterns)
+        return DockerIgnore(patterns)
     except errors.ContextPatternError as exc:
         problems.append(exc.message)
-        return context_matcher([])
+        return DockerIgnore([])
 
 
-def _walk(
-    root: Path, matcher: ContextMatcher, git: ContextMatcher
-) -> tuple[set[str], list[Entry], bool]:
+def _walk(root: Path, matcher: DockerIgnore, git: GitIgnore) -> tuple[set[str], list[Entry]]:
     files: set[str] = set()
     entries: list[Entry] = []
-    for relpath, is_dir in _entries(root, matcher):
-        if len(files) >= WALK_LIMIT:
-            return files, entries, True
+    for seen, (relpath, is_dir, ignored) in enumerate(_entries(root, matcher, git), 1):
+        if seen > WALK_LIMIT:
+            raise errors.ContextTooLarge(
+                f"build context {root} has more than {WALK_LIMIT:,} entries that reach the "
+                "engine; lint stops rather than judge a context it has not fully seen",
+                hint="exclude bulk data in .dockerignore (an excluded folder is not walked)",
+            )
         kind = classify(relpath, is_dir)
-        if kind is None and not is_dir and _safe(git.excluded, relpath):
+        if kind is None and ignored and not is_dir:
             kind = Kind.GITIGNORED
         if kind is not None:
             entries.append(Entry(relpath, kind))
         if not is_dir:
             files.add(relpath)
-    return files, entries, False
+    return files, entries
 
 
-def _safe(check: Callable[[str], bool], relpath: str) -> bool:
-    try:
-        return check(relpath)
-    except errors.ContextPatternError:
-        return False
-
-
-def _entries(root: Path, matcher: ContextMatcher) -> Iterator[tuple[str, bool]]:
-    """Context-relative paths that reach the context, pruning what cannot matter."""
-    stack = [""]
+def _entries(root: Path, matcher: DockerIgnore, git: GitIgnore) -> Iterator[tuple[str, bool, bool]]:
+    """``(path, is_dir, git-ignored)`` for each entry that reaches the context, pruning what
+    cannot matter. A folder git ignores makes everything below it ignored."""
+    stack = [("", git.root_ignored)]
     while stack:
-        rel = stack.pop()
-        try:
-            with os.scandir(root / rel if rel else root) as found:
-                listing = sorted(found, key=lambda e: e.name)
-        except OSError:
-            continue
+        rel, parent_ignored = stack.pop()
+        listing = _listing(root / rel if rel else root)
+        if not parent_ignored and any(e.name == ".gitignore" for e in listing):
+            git.enter(root, rel)
         for entry in listing:
             relpath = f"{rel}/{entry.name}" if rel else entry.name
             is_dir = entry.is_dir(follow_symlinks=False)
-            excluded = _safe(matcher.excluded, relpath)
+            excluded = matcher.excluded(relpath)
+            descend = is_dir and _descend(matcher, relpath, entry.name, excluded)
+            if excluded and not descend:
+                continue
+            ignored = parent_ignored or git.ignored(relpath, is_dir)
             if not excluded:
-                yield relpath, is_dir
-            if is_dir and _descend(matcher, relpath, entry.name, excluded):
-                stack.append(relpath)
+                yield relpath, is_dir, ignored
+            if descend:
+                stack.append((relpath, ignored))
 
 
-def _descend(matcher: ContextMatcher, relpath: str, name: str, excluded: bool) -> bool:
+def _listing(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as found:
+            return sorted(found, key=lambda e: e.name)
+    except OSError:
+        return []
+
+
+def _descend(matcher: DockerIgnore, relpath: str, name: str, excluded: bool) -> bool:
     if excluded:
         return matcher.may_reinclude(relpath)
     return name not in _PRUNE and not name.endswith(".egg-info")
-
-
-def repo_root(start: Path) -> Path | None:
-    """The nearest directory at or above ``start`` holding ``.git`` (a few levels at most)."""
-    return _repo_root(os.path.realpath(start))
-
-
-@lru_cache(maxsize=256)
-def _repo_root(start: str) -> Path | None:
-    current = start
-    for _ in range(_REPO_LEVELS):
-        if os.path.exists(os.path.join(current, ".git")):
-            return Path(current)
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
-    return None
-
-
-def gitignore_patterns(root: Path) -> list[str]:
-    """``.gitignore`` rules from ``root`` up to its repository, as ``.dockerignore`` patterns."""
-    here = Path(os.path.realpath(root))
-    top = repo_root(here) or here
-    patterns: list[str] = []
-    for directory, lines in _gitignores(top, here):
-        prefix = here.relative_to(directory).as_posix() if directory != here else ""
-        for line in lines:
-            patterns.extend(_translate(line.rstrip(), prefix))
-    return patterns
-
-
-def _gitignores(top: Path, here: Path) -> list[tuple[Path, tuple[str, ...]]]:
-    """The ``.gitignore`` lines of ``top`` .. ``here``, outermost first."""
-    parts = here.relative_to(top).parts if here.is_relative_to(top) else ()
-    found: list[tuple[Path, tuple[str, ...]]] = []
-    current = top if parts or here == top else here
-    for part in ("", *parts):
-        current = current / part if part else current
-        found.append((current, _read_lines(current / ".gitignore")))
-    return found
-
-
-@lru_cache(maxsize=512)
-def _read_lines(path: Path) -> tuple[str, ...]:
-    try:
-        return tuple(path.read_text(encoding="utf-8", errors="replace").splitlines())
-    except OSError:
-        return ()
-
-
-def _translate(line: str, prefix: str) -> list[str]:
-    """One gitignore line as docker patterns relative to a context ``prefix`` below it."""
-    if not line or line.startswith("#"):
-        return []
-    bang = "!" if line.startswith("!") else ""
-    pattern = line[1:] if bang else line
-    pattern = pattern.rstrip("/")
-    if not pattern:
-        return []
-    if "/" not in pattern:
-        return [f"{bang}{pattern}", f"{bang}**/{pattern}"]
-    pattern = pattern.lstrip("/")
-    if not prefix:
-        return [f"{bang}{pattern}"]
-    if pattern.startswith(prefix + "/"):
-        return [f"{bang}{pattern[len(prefix) + 1 :]}"]
-    return []
 
 
 _GHA = re.compile(r"python-version\s*:\s*(.+)")
@@ -350,6 +287,5 @@ def _scan(path: Path, top: Path, pattern: re.Pattern[str]) -> list[CiPin]:
 
 
 def clear_caches() -> None:
-    """Forget cached repository roots and ``.gitignore`` files (called once per lint run)."""
-    _repo_root.cache_clear()
-    _read_lines.cache_clear()
+    """Forget cached repository roots and ignore files (called once per lint run)."""
+    gitignore.clear_caches()

@@ -11,7 +11,8 @@ from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Sev
 
 
 class GitignoredInContext(Rule):
-    """Files matched by ``.gitignore`` (context up to the repository root) and not excluded."""
+    """Files git ignores (every ``.gitignore`` from the repository's top down into the context,
+    and ``.git/info/exclude``) that ``.dockerignore`` does not exclude."""
 
     meta = RuleMeta(
         id="RBX2005",
@@ -26,8 +27,9 @@ class GitignoredInContext(Rule):
         bad=".gitignore:\ntasks.json\n\n.dockerignore:\n.git",
         good=".gitignore:\ntasks.json\n\n.dockerignore:\n.git\ntasks.json",
         fix="exclude the same paths in .dockerignore (or use an allow-list)",
-        exceptions="gitignore semantics are approximated with the engine's matcher: "
-        "patterns without a slash match at any depth, a trailing slash is ignored.",
+        exceptions="git's rules are applied exactly (pathspec's GitIgnoreSpec), from the "
+        "`.gitignore` files on disk; a global `core.excludesFile` is not read, as it differs "
+        "per machine.",
     )
 
     def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
