@@ -6,6 +6,7 @@ every test removes the images it made by ID in ``finally``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -75,26 +76,43 @@ def made() -> Iterator[list[str]]:
         docker_cli("rmi", "-f", ref, check=False)
 
 
-def test_builds_from_two_clones_and_a_rebuild_give_one_image_id(
+def _labels(ref: str) -> dict[str, str]:
+    inspect = docker_cli("image", "inspect", "--format", "{{json .Config.Labels}}", ref)
+    return dict(json.loads(inspect.stdout))
+
+
+def test_clones_of_different_local_paths_give_one_image_id_and_no_host_path(
     app_repo: Path, tmp_path: Path, base_image: str, unique: str, made: list[str]
 ) -> None:
-    tags = [f"reprobox-test/repro:{unique}-{n}" for n in range(3)]
+    """Clones of two origins at different local paths, and a clone whose remote carries
+    credentials: no source label, nothing of the host in the image, one image ID."""
+    tags = [f"reprobox-test/repro:{unique}-{n}" for n in range(4)]
     made.extend(tags)
+    mirror = tmp_path / "mirror-of-origin"
+    shutil.copytree(app_repo, mirror)
     first = _clone(app_repo, tmp_path / "one", 0o022)
-    second = _clone(app_repo, tmp_path / "somewhere" / "else", 0o077)
-    ids = [
-        _build(first, base_image, tags[0]),
-        _build(second, base_image, tags[1]),
-        _build(first, base_image, tags[2]),
-    ]
+    second = _clone(mirror, tmp_path / "somewhere" / "else", 0o077)
+    ids = [_build(first, base_image, tags[0]), _build(second, base_image, tags[1])]
+    _git(first, "remote", "set-url", "origin", "https://user:s3cret-token@example.invalid/a.git")
+    ids.append(_build(first, base_image, tags[2]))
     made.extend(ids)
     assert len(set(ids)) == 1, ids
-    inspect = docker_cli("image", "inspect", "--format", "{{json .Config.Labels}}", tags[0])
-    assert "org.opencontainers.image.revision" in inspect.stdout
-    assert '"org.opencontainers.image.created":"2024-05-01T12:00:00Z"' in inspect.stdout
+    inspect = docker_cli("image", "inspect", tags[2]).stdout
+    for leak in (str(tmp_path), str(app_repo), "s3cret-token", "user:"):
+        assert leak not in inspect
+    labels = _labels(tags[0])
+    assert "org.opencontainers.image.source" not in labels
+    assert "org.opencontainers.image.revision" in labels
+    assert labels["org.opencontainers.image.created"] == "2024-05-01T12:00:00Z"
     run = docker_cli("run", "--rm", "--network", "none", tags[0], check=False, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "(no tasks yet)" in run.stdout
+    # The control: a network remote without userinfo does become the source label.
+    _git(second, "remote", "set-url", "origin", "https://example.invalid/org/tasks.git")
+    made.append(_build(second, base_image, tags[3]))
+    assert _labels(tags[3])["org.opencontainers.image.source"] == (
+        "https://example.invalid/org/tasks.git"
+    )
 
 
 def test_failing_build_names_the_step_and_leaves_nothing(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from reprobox import errors
 from reprobox.engine import images
@@ -25,7 +26,8 @@ REVISION = "org.opencontainers.image.revision"
 SOURCE = "org.opencontainers.image.source"
 CREATED = "org.opencontainers.image.created"
 CONTEXT = "io.reprobox.build.context"
-_CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
+_NETWORK_SCHEMES = frozenset({"https", "ssh", "git", "git+ssh", "ssh+git"})
+_SCP_LIKE = re.compile(r"^(?:[^@/:]+@)?([A-Za-z0-9][A-Za-z0-9.-]*):(?!//)([^:]+)$")
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,39 @@ def resolve_inputs(root: Path, environ: Mapping[str, str] | None = None) -> Buil
         return BuildInputs(sde, origin)
     remote = (_git(root, "remote", "get-url", "origin") or "").strip()
     subdir = (_git(root, "rev-parse", "--show-prefix") or "").strip().rstrip("/")
-    return BuildInputs(
-        sde, origin, revision, _CREDENTIALS.sub("", remote), subdir, _tracked_modes(root)
-    )
+    return BuildInputs(sde, origin, revision, source_url(remote), subdir, _tracked_modes(root))
+
+
+def source_url(remote: str) -> str:
+    """``remote`` as an image's source label: a network URL without userinfo, else ``""``.
+
+    Only https, ssh and git URLs (and ssh's ``host:path`` form) qualify: a local path or a
+    ``file://`` URL is a fact of this host, and would give clones of different folders different
+    image IDs. An https URL with a user name or password carries credentials and is dropped
+    whole; an ssh user name (``git@``) is not a secret and is only removed. Queries and
+    fragments are dropped too.
+    """
+    if "://" in remote:
+        return _network_url(remote)
+    match = _SCP_LIKE.match(remote)
+    if match is None:
+        return ""
+    return f"ssh://{match.group(1)}/{match.group(2).lstrip('/')}"
+
+
+def _network_url(remote: str) -> str:
+    try:
+        parts = urlsplit(remote)
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme not in _NETWORK_SCHEMES or not host or parts.password is not None:
+        return ""
+    if scheme == "https" and parts.username is not None:
+        return ""
+    netloc = f"[{host}]" if ":" in host else host
+    return urlunsplit((scheme, netloc + (f":{port}" if port else ""), parts.path, "", ""))
 
 
 def _source_date(root: Path, env: Mapping[str, str], in_git: bool) -> tuple[int, str]:

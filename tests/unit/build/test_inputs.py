@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reprobox import errors
-from reprobox.build.inputs import resolve_inputs, write_context
+from reprobox.build.inputs import resolve_inputs, source_url, write_context
 
 DATE = "2024-05-01T12:00:00Z"
 EPOCH = 1714564800
@@ -44,7 +44,7 @@ def repo(tmp_path: Path) -> Path:
 def test_git_facts_and_source_date(repo: Path) -> None:
     inputs = resolve_inputs(repo, environ={})
     assert (inputs.source_date_epoch, inputs.sde_origin) == (EPOCH, "last git commit")
-    assert inputs.source == "https://example.invalid/r.git"  # credentials stripped
+    assert inputs.source == ""  # an https remote with credentials never reaches the image
     assert inputs.repo_subdir == "app"
     assert inputs.labels()["org.opencontainers.image.created"] == DATE
     assert len(inputs.labels()["org.opencontainers.image.revision"]) == 40
@@ -72,3 +72,45 @@ def test_context_gets_git_modes_and_one_mtime(repo: Path, tmp_path: Path) -> Non
     assert members["untracked.txt"].mode == 0o600  # not in git: the disk mode stays
     assert {m.mtime for m in members.values()} == {EPOCH}
     assert {(m.uid, m.gid, m.uname) for m in members.values()} == {(0, 0, "")}
+
+
+@pytest.mark.parametrize(
+    ("remote", "label"),
+    [
+        ("https://example.invalid/org/r.git", "https://example.invalid/org/r.git"),
+        ("HTTPS://Example.invalid:8443/r.git", "https://example.invalid:8443/r.git"),
+        ("https://example.invalid/r.git?token=x#frag", "https://example.invalid/r.git"),
+        ("ssh://git@example.invalid:2222/org/r.git", "ssh://example.invalid:2222/org/r.git"),
+        ("git@example.invalid:org/r.git", "ssh://example.invalid/org/r.git"),
+        ("example.invalid:org/r.git", "ssh://example.invalid/org/r.git"),
+        ("git://example.invalid/r.git", "git://example.invalid/r.git"),
+        ("git+ssh://example.invalid/r.git", "git+ssh://example.invalid/r.git"),
+        ("ssh://[::1]/r.git", "ssh://[::1]/r.git"),
+    ],
+)
+def test_network_urls_become_the_source_without_userinfo(remote: str, label: str) -> None:
+    assert source_url(remote) == label
+
+
+@pytest.mark.parametrize(
+    "remote",
+    [
+        "/home/me/src/origin",
+        "../origin",
+        "./origin.git",
+        "origin",
+        "~/src/origin",
+        "file:///home/me/src/origin",
+        "https://user:token@example.invalid/r.git",
+        "https://ghp_token@example.invalid/r.git",
+        "https://user:p@ss@example.invalid/r.git",
+        "ssh://git:secret@example.invalid/r.git",
+        "http://example.invalid/r.git",
+        "ftp://example.invalid/r.git",
+        "https:///no-host",
+        "https://example.invalid:notaport/r.git",
+        "",
+    ],
+)
+def test_local_paths_and_credentials_never_become_the_source(remote: str) -> None:
+    assert source_url(remote) == ""
