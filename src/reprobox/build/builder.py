@@ -23,6 +23,7 @@ from reprobox.build.inputs import BuildInputs, resolve_inputs, write_context
 from reprobox.build.normalize import BaseFacts, NormalizedImage, normalize_save
 from reprobox.dockerfile import Dockerfile, bases
 from reprobox.engine import Engine, images
+from reprobox.images import image_tag
 
 Progress = Callable[[str], None]
 MISSING_HINT = (
@@ -116,7 +117,7 @@ def build_normalized(
 def build(engine: Engine, spec: BuildSpec, progress: Progress = lambda _: None) -> BuildResult:
     """Build ``spec`` reproducibly, load the result into the engine and tag it."""
     started = time.monotonic()
-    spec = replace(spec, tag=spec.tag or default_tag(spec.context))
+    spec = replace(spec, tag=image_tag(spec.tag) if spec.tag else default_tag(spec.context))
     inputs = resolve_inputs(spec.context)
     progress(f"SOURCE_DATE_EPOCH={inputs.source_date_epoch} ({inputs.sde_origin})")
     image_id = _build_with(engine, spec, inputs, progress)

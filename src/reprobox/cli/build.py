@@ -16,6 +16,7 @@ from reprobox.build.report import render_text, to_json
 from reprobox.build.verify import verify
 from reprobox.cli.common import engine_from, err, guarded, out
 from reprobox.exitcodes import ExitCode
+from reprobox.images import image_tag
 from reprobox.suite import TestSpec, run_tests
 
 _DIR = click.argument(
@@ -73,8 +74,9 @@ def build_cmd(
     backend: str,
 ) -> None:
     """Build an image reproducibly: identical inputs give an identical image ID."""
+    full_tag = image_tag(tag) if tag is not None else None
     spec = BuildSpec(
-        directory, dockerfile, parse_build_args(build_args), tag, backend=Backend(backend)
+        directory, dockerfile, parse_build_args(build_args), full_tag, backend=Backend(backend)
     )
     engine = engine_from(ctx)
     try:
