@@ -1,0 +1,202 @@
+"""The OCI runtimes (runc, runsc, crun), a box's bundle on disk, and its supervisor.
+
+Every box is a bundle folder under ``<run dir>/boxes/<id>`` (its ``config.json`` and an
+``owner`` file) plus the runtime's state under ``<run dir>/<runtime>``, and a cgroup under
+``/reprobox/<id>``. A *supervisor* (a tiny ``bash`` in its own session, so neither Ctrl-C nor
+the owner's death reaches it) holds the read end of a pipe only the owner writes to: when the
+owner says ``done`` it exits; when the owner dies (the pipe closes) or the box's deadline
+passes, it kills the box, deletes it from the runtime and removes the bundle. So a box never
+outlives its owner or its deadline, even when the owner is SIGKILLed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reprobox import errors
+
+RUNTIMES = ("runc", "runsc", "crun")
+HYBRID_MARK = Path("/sys/fs/cgroup/unified")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_PARENT = "reprobox"
+# Seconds a supervisor waits past the box's own timeout before it kills the box itself (the
+# owner's watchdog fires first; this only matters when the owner is stuck or dead).
+SUPERVISOR_GRACE_S = 2.0
+SUPERVISOR = r"""
+trap '' INT TERM HUP
+if [ -n "$1" ]; then read -r -t "$1" line; else read -r line; fi
+[ "$line" = done ] && exit 0
+shift
+id=$1 bundle=$2; shift 2
+"$@" kill "$id" KILL 2>/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do
+  "$@" delete --force "$id" 2>/dev/null && break
+  "$@" state "$id" >/dev/null 2>&1 || break
+  sleep 0.2
+done
+rm -rf "$bundle"
+"""
+
+
+def run_dir() -> Path:
+    """Where bundles and runtime state live (``REPROBOX_RUN_DIR``, default ``/run/reprobox``)."""
+    return Path(os.environ.get("REPROBOX_RUN_DIR", "/run/reprobox"))
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """One OCI runtime binary, with reprobox's own state folder."""
+
+    name: str
+    path: str
+
+    @property
+    def state_root(self) -> Path:
+        return run_dir() / self.name
+
+    def argv(self, network: str = "disabled") -> list[str]:
+        """The runtime's command prefix (global flags included)."""
+        base = [self.path, "--root", str(self.state_root)]
+        if self.name == "runsc":
+            base.append("--network=host" if network == "host" else "--network=none")
+        return base
+
+    @property
+    def keeps_state(self) -> bool:
+        """Whether ``run --keep`` exists (so the cgroup can be read after the box exits)."""
+        return self.name in ("runc", "crun")
+
+
+def find_runtime(name: str | None) -> Runtime:
+    """The runtime ``name`` (default runc), or a one-line error saying why it cannot run."""
+    chosen = name or "runc"
+    if chosen not in RUNTIMES:
+        raise errors.UsageError(
+            f"unknown runtime {chosen} for the oci backend: use one of {', '.join(RUNTIMES)}"
+        )
+    path = shutil.which(chosen)
+    if path is None:
+        raise errors.SandboxError(
+            f"{chosen} is not installed", f"install it: apt-get install {chosen}"
+        )
+    if chosen == "crun" and hybrid_cgroups():
+        raise errors.SandboxError(
+            "crun refuses this machine's hybrid cgroups (v1 controllers plus a v2 'unified' "
+            "mount)",
+            "use --runtime runc (the default) or runsc",
+        )
+    return Runtime(chosen, path)
+
+
+def hybrid_cgroups() -> bool:
+    return HYBRID_MARK.is_dir() and (CGROUP_ROOT / "memory").is_dir()
+
+
+def new_box_id() -> str:
+    return f"rbx-{uuid.uuid4().hex[:16]}"
+
+
+@dataclass
+class Bundle:
+    """A box's folder: ``config.json`` and the ``owner`` file (pid, image key)."""
+
+    box_id: str
+    path: Path
+
+    @classmethod
+    def create(cls, box_id: str, config: dict[str, Any], image_key: str) -> Bundle:
+        path = run_dir() / "boxes" / box_id
+        path.mkdir(parents=True, mode=0o700)
+        (path / "config.json").write_text(json.dumps(config))
+        (path / "owner").write_text(json.dumps({"pid": os.getpid(), "image": image_key}))
+        return cls(box_id, path)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.path / "pid"
+
+    def started(self) -> bool:
+        return self.pid_file.exists()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Supervisor:
+    """Kills and deletes the box when its owner dies or its deadline passes."""
+
+    def __init__(self, runtime: Runtime, bundle: Bundle, network: str, deadline: float | None):
+        read, self._write = os.pipe()
+        limit = "" if deadline is None else f"{deadline + SUPERVISOR_GRACE_S:.3f}"
+        cmd = ["bash", "-c", SUPERVISOR, "reprobox-supervisor", limit]
+        cmd += [bundle.box_id, str(bundle.path), *runtime.argv(network)]
+        try:
+            self._proc = subprocess.Popen(
+                cmd,
+                stdin=read,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        finally:
+            os.close(read)
+
+    def release(self) -> None:
+        """The owner cleaned up itself: the supervisor exits without touching anything."""
+        with contextlib.suppress(OSError):
+            os.write(self._write, b"done\n")
+        with contextlib.suppress(OSError):
+            os.close(self._write)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=5)
+
+
+def quiet(cmd: list[str], stdin: bytes | None = None, timeout: float = 30) -> int:
+    """Run a runtime command whose output nobody needs; its exit status."""
+    try:
+        done = subprocess.run(
+            cmd,
+            input=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return -1
+    return done.returncode
+
+
+def delete(runtime: Runtime, box_id: str, network: str) -> None:
+    """Remove the box from the runtime (killing what is left), its state and its cgroup."""
+    quiet([*runtime.argv(network), "delete", "--force", box_id])
+
+
+def cgroup_file(box_id: str, controller: str, name: str) -> Path:
+    """A cgroup file of the box (v1 controller folder, or the v2 unified tree)."""
+    v1 = CGROUP_ROOT / controller / CGROUP_PARENT / box_id / name
+    if (CGROUP_ROOT / controller).is_dir():
+        return v1
+    return CGROUP_ROOT / CGROUP_PARENT / box_id / name
+
+
+def oom_kills(box_id: str) -> int:
+    """How many processes the kernel killed for exceeding the box's memory limit."""
+    for name, key in (("memory.oom_control", "oom_kill"), ("memory.events", "oom_kill")):
+        try:
+            text = cgroup_file(box_id, "memory", name).read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            field, _, value = line.partition(" ")
+            if field == key and value.strip().isdigit():
+                return int(value)
+    return 0
