@@ -120,9 +120,7 @@ class Launched:
             self.supervisor.release()
 
 
-def launched(
-    setup: Setup, command: tuple[str, ...], user: str, deadline: float | None
-) -> Launched:
+def launched(setup: Setup, command: tuple[str, ...], user: str, deadline: float | None) -> Launched:
     """:meth:`Launched.create` with Ctrl-C and SIGTERM held until it is complete."""
     with held() as holder:
         box = Launched.create(setup, command, user, deadline)
@@ -277,9 +275,7 @@ def _last_line(data: bytes) -> str:
     return lines[-1] if lines else "no error message"
 
 
-def make_setup(
-    image: str, spec: ContainerSpec, policy: Policy, engine: EngineFactory
-) -> Setup:
+def make_setup(image: str, spec: ContainerSpec, policy: Policy, engine: EngineFactory) -> Setup:
     """Find the runtime, unpack (or find) the image, check the spec fits the oci backend."""
     runtime = rt.find_runtime(policy.runtime)
     cached = cached_image(ImageStore(), image, engine)

@@ -95,9 +95,7 @@ def runtime_config(plan: BoxPlan) -> dict[str, Any]:
     }
 
 
-def process(
-    spec: ContainerSpec, image: CachedImage, caps: list[str], init: bool
-) -> dict[str, Any]:
+def process(spec: ContainerSpec, image: CachedImage, caps: list[str], init: bool) -> dict[str, Any]:
     """The box's process: command (under the init), user, env, cwd, caps, rlimits."""
     args = [INIT_PATH, "--", *spec.command] if init else list(spec.command)
     return {
@@ -137,9 +135,9 @@ def user(text: str, rootfs: Path) -> dict[str, int]:
 def _passwd_ids(name: str, rootfs: Path) -> tuple[int, int]:
     if name.isdigit():
         found = _lookup(rootfs / "etc/passwd", lambda f: f[2] == name)
-        return int(name), int(found[3]) if found else int(name)
+        return int(name), int(found[3]) if found and found[3].isdigit() else int(name)
     found = _lookup(rootfs / "etc/passwd", lambda f: f[0] == name)
-    if not found:
+    if not found or not found[3].isdigit():
         raise errors.UsageError(f"user {name} is not in the image's /etc/passwd")
     return int(found[2]), int(found[3])
 
@@ -160,9 +158,8 @@ def _lookup(path: Path, match: Any) -> list[str] | None:
         return None
     for line in lines:
         fields = line.split(":")
-        if len(fields) >= 4 and fields[2].isdigit() and fields[3].lstrip("-").isdigit():
-            if match(fields):
-                return fields
+        if len(fields) >= 4 and fields[2].isdigit() and match(fields):
+            return fields
     return None
 
 
@@ -222,7 +219,7 @@ def resources(spec: ContainerSpec) -> dict[str, Any]:
 
 
 def base_mounts() -> list[dict[str, Any]]:
-    """``/proc``, ``/dev`` and its kin, read-only ``/sys``: as ``runc spec`` and the engines."""
+    """``/proc``, ``/dev`` and its kin, read-only ``/sys`` and cgroups: as ``runc spec`` does."""
     return [
         {"destination": "/proc", "type": "proc", "source": "proc"},
         _tmpfs_mount("/dev", ["nosuid", "strictatime", "mode=755", "size=65536k"]),
@@ -232,7 +229,12 @@ def base_mounts() -> list[dict[str, Any]]:
             "source": "devpts",
             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
         },
-        _tmpfs_mount("/dev/shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+        {
+            "destination": "/dev/shm",
+            "type": "tmpfs",
+            "source": "shm",
+            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        },
         {
             "destination": "/dev/mqueue",
             "type": "mqueue",
@@ -244,6 +246,12 @@ def base_mounts() -> list[dict[str, Any]]:
             "type": "sysfs",
             "source": "sysfs",
             "options": ["nosuid", "noexec", "nodev", "ro"],
+        },
+        {
+            "destination": "/sys/fs/cgroup",
+            "type": "cgroup",
+            "source": "cgroup",
+            "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
         },
     ]
 
@@ -283,7 +291,5 @@ def mount_targets_missing(spec: ContainerSpec, rootfs: Path) -> list[str]:
     to create them inside the shared read-only image, so the oci backend refuses them."""
     targets = [t for t, _ in spec.tmpfs] + [b.target for b in spec.binds]
     return [
-        t
-        for t in targets
-        if not _under(MOUNT_ROOT, t) and not (rootfs / t.lstrip("/")).is_dir()
+        t for t in targets if not _under(MOUNT_ROOT, t) and not (rootfs / t.lstrip("/")).is_dir()
     ]

@@ -240,11 +240,12 @@ def _meta(image_id: str, config: dict[str, Any], ref: ImageRef) -> dict[str, Any
 
 
 def _cached(entry: Path, meta: dict[str, Any]) -> CachedImage:
-    env = tuple(tuple(item.split("=", 1)) for item in meta.get("env", []) if "=" in item)
+    pairs = (str(item).partition("=") for item in meta.get("env", []))
+    env = tuple((key, value) for key, sep, value in pairs if sep)
     return CachedImage(
         image_id=str(meta["id"]),
         entry=entry,
-        env=env,  # type: ignore[arg-type]
+        env=env,
         user=str(meta.get("user", "")),
         workdir=str(meta.get("workdir", "")),
     )

@@ -89,8 +89,7 @@ def find_runtime(name: str | None) -> Runtime:
         )
     if chosen == "crun" and hybrid_cgroups():
         raise errors.SandboxError(
-            "crun refuses this machine's hybrid cgroups (v1 controllers plus a v2 'unified' "
-            "mount)",
+            "crun refuses this machine's hybrid cgroups (v1 controllers plus a v2 'unified' mount)",
             "use --runtime runc (the default) or runsc",
         )
     return Runtime(chosen, path)
@@ -177,7 +176,37 @@ def quiet(cmd: list[str], stdin: bytes | None = None, timeout: float = 30) -> in
 
 def delete(runtime: Runtime, box_id: str, network: str) -> None:
     """Remove the box from the runtime (killing what is left), its state and its cgroup."""
+    if runtime.name == "runc" and _delete_stopped_runc(runtime, box_id):
+        return
     quiet([*runtime.argv(network), "delete", "--force", box_id])
+
+
+def _delete_stopped_runc(runtime: Runtime, box_id: str) -> bool:
+    """What ``runc delete`` does for a box whose init has exited, without starting runc (a
+    Go binary start costs 10 ms): remove its empty cgroups, then its state folder. ``False``
+    (so ``runc delete --force`` runs) when any process is left or anything fails."""
+    state = runtime.state_root / box_id
+    try:
+        data = json.loads((state / "state.json").read_text())
+        pid = int(data["init_process_pid"])
+        if pid and _alive(pid, int(data.get("init_process_start") or 0)):
+            return False
+        for path in sorted(set((data.get("cgroup_paths") or {}).values())):
+            with contextlib.suppress(FileNotFoundError):
+                os.rmdir(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    shutil.rmtree(state, ignore_errors=True)
+    return True
+
+
+def _alive(pid: int, start: int) -> bool:
+    """Whether ``pid`` is still the process that started at clock tick ``start``."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z" and (not start or int(fields[19]) == start)
 
 
 def cgroup_file(box_id: str, controller: str, name: str) -> Path:

