@@ -17,7 +17,6 @@ import selectors
 import shlex
 import shutil
 import subprocess
-import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,17 +24,16 @@ from typing import IO
 
 from reprobox import errors
 from reprobox.engine.containers import ContainerSpec
+from reprobox.exitcodes import SIGKILLED
 from reprobox.oci import runtime as rt
 from reprobox.oci.config import BoxPlan, mount_targets_missing, runtime_config
 from reprobox.oci.images import CachedImage, ImageStore
 from reprobox.oci.source import EngineFactory, cached_image
-from reprobox.sandbox.output import Capture
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.pump import Outcome, Watchdog, pump
+from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
 
-OOM_EXIT = 137
 READ_SIZE = 1 << 16
 INIT_BINARIES = ("tini-static", "catatonit")
 LAUNCHER = ("sh", "-c", 'eval "exec $(cat)"')
@@ -188,18 +186,11 @@ class ForegroundBox:
 
     def events(self, timeout: float | None) -> Generator[OutputChunk, None, RunResult]:
         """Stream the box's output; returns the result once it has exited."""
-        cap = self.box.setup.policy.output_cap_bytes
-        outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
         assert self.proc.stdout is not None and self.proc.stderr is not None
+        frames = pipe_frames(self.proc.stdout, self.proc.stderr)
+        cap = self.box.setup.policy.output_cap_bytes
         try:
-            watchdog = Watchdog(timeout, self.kill)
-            try:
-                yield from pump(pipe_frames(self.proc.stdout, self.proc.stderr), outcome)
-            finally:
-                outcome.timed_out = watchdog.cancel()
-        except BaseException:
-            self.kill()
-            raise
+            outcome = yield from supervise(frames, cap, timeout, self.kill)
         finally:
             code = self._wait()
         if not self.box.bundle.started():
@@ -207,7 +198,7 @@ class ForegroundBox:
                 f"{self.box.setup.runtime.name} could not start the box: "
                 f"{_last_line(outcome.stderr.value())}"
             )
-        oom = code == OOM_EXIT and not outcome.timed_out and rt.oom_kills(self.box.box_id) > 0
+        oom = code == SIGKILLED and not outcome.timed_out and rt.oom_kills(self.box.box_id) > 0
         return outcome.result(code, oom)
 
     def _wait(self) -> int:

@@ -19,7 +19,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from reprobox import errors
 
@@ -170,6 +170,23 @@ def quiet(cmd: list[str], stdin: bytes | None = None, timeout: float = 30) -> in
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
+        return -1
+    return done.returncode
+
+
+def quiet_to(cmd: list[str], stderr: IO[bytes], timeout: float = 60) -> int:
+    """Run a runtime command with its stderr in ``stderr``; its exit status."""
+    try:
+        done = subprocess.run(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        stderr.write(str(exc).encode())
         return -1
     return done.returncode
 

@@ -14,15 +14,13 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.engine.containers import ContainerSpec
-from reprobox.sandbox.oneshot import one_shot
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import shielded, sigterm_raises
 from reprobox.sandbox.spec import DEFAULT_WORKDIR, Mount, container_spec
 
 if TYPE_CHECKING:
-    # Sessions only: a one-shot run (the CLI's hot path) does not import them.
-    from reprobox.sandbox.keeper import KeeperBox
+    from reprobox.sandbox.backend import Backend, SessionBox
 
 Command = str | Sequence[str]
 OnOutput = Callable[[OutputChunk], None]
@@ -87,6 +85,9 @@ class Sandbox:
     is removed when the block ends, also on exceptions, Ctrl-C and SIGTERM.
 
     Host folders in ``mounts`` are read-only unless ``Mount(..., writable=True)``.
+    ``backend="oci"`` runs the box with an OCI runtime (runc, or ``Policy(runtime="runsc")``)
+    directly, with no engine; the image may then also be ``docker-archive:PATH`` or
+    ``oci-archive:PATH``.
     """
 
     def __init__(
@@ -98,27 +99,33 @@ class Sandbox:
         workdir: str = DEFAULT_WORKDIR,
         labels: dict[str, str] | None = None,
         engine: Engine | None = None,
+        backend: Backend = "engine",
     ) -> None:
+        from reprobox.sandbox.backend import check_backend
+
+        self.backend = check_backend(backend)
         self.image = image
         self.policy = policy or Policy()
         self.mounts = tuple(m if isinstance(m, Mount) else Mount.parse(m) for m in mounts)
         self.workdir = workdir
         self.labels = dict(labels or {})
         self._engine = engine
-        self._session: KeeperBox | None = None
+        self._session: SessionBox | None = None
         self._stack: contextlib.ExitStack | None = None
 
     # --- life cycle -----------------------------------------------------------------------
     def __enter__(self) -> Sandbox:
-        from reprobox.sandbox.keeper import KeeperBox
+        from reprobox.sandbox.backend import start_session
 
         stack = contextlib.ExitStack()
         with stack:
             stack.enter_context(sigterm_raises())
-            engine = self._connect(stack)
             spec = self._spec(())
+            engine = self._engine_factory(stack)
             stack.callback(self._end_session)
-            self._session = starting(self.image, lambda: KeeperBox.start(engine, spec, self.policy))
+            self._session = starting(
+                self.image, lambda: start_session(self.backend, spec, self.policy, engine)
+            )
             self._stack = stack.pop_all()
         return self
 
@@ -167,31 +174,33 @@ class Sandbox:
     def _one_shot(
         self, args: list[str], seconds: float | None
     ) -> Generator[OutputChunk, None, RunResult]:
+        from reprobox.sandbox.backend import one_shot_events
+
         with contextlib.ExitStack() as stack:
             stack.enter_context(sigterm_raises())
-            engine = self._connect(stack)
             spec = self._spec(args)
-            events = one_shot(engine, spec, self.policy, seconds)
+            engine = self._engine_factory(stack)
+            events = one_shot_events(self.backend, spec, self.policy, seconds, engine)
             return (yield from _first_step_guarded(self.image, events))
 
     # --- files ----------------------------------------------------------------------------
     def copy_in(self, path: str | Path, dest: str | None = None) -> None:
         """Copy a host file or folder into ``dest`` (default: the working folder)."""
-        from reprobox.sandbox import keeper, transfer
+        from reprobox.sandbox import transfer
 
         box = self._require_session("copy_in")
         uid, gid = _ids(self.policy.user)
-        keeper.copy_in(box, transfer.pack(Path(path), uid, gid), dest or self.workdir)
+        box.copy_in(transfer.pack(Path(path), uid, gid), dest or self.workdir)
 
     def copy_out(self, path: str, dest: str | Path) -> list[str]:
         """Copy ``path`` (relative to the working folder, or absolute; ``"."`` is the working
         folder's contents) into the host folder ``dest``, refusing unsafe archive members;
         returns the names written."""
-        from reprobox.sandbox import keeper, transfer
+        from reprobox.sandbox import transfer
 
         box = self._require_session("copy_out")
         folder, name = self._split(path)
-        data = keeper.copy_out(box, folder, name, COPY_OUT_LIMIT)
+        data = box.copy_out(folder, name, COPY_OUT_LIMIT)
         return transfer.unpack(data, Path(dest))
 
     # --- helpers --------------------------------------------------------------------------
@@ -213,12 +222,24 @@ class Sandbox:
             labels=self.labels,
         )
 
-    def _connect(self, stack: contextlib.ExitStack) -> Engine:
+    def _engine_factory(self, stack: contextlib.ExitStack) -> Callable[[], Engine]:
+        """The engine, connected on first use (the oci backend needs it only to look up an
+        image by name, through the small stdlib client)."""
+        made: list[Engine] = []
+
+        def engine() -> Engine:
+            if not made:
+                made.append(self._connect(stack, lite=self.backend == "oci"))
+            return made[0]
+
+        return engine
+
+    def _connect(self, stack: contextlib.ExitStack, lite: bool = False) -> Engine:
         if self._engine is not None:
             return self._engine
         from reprobox.engine import connect
 
-        engine = connect()
+        engine = connect(lite=True) if lite else connect()
         stack.callback(engine.close)
         return engine
 
@@ -228,7 +249,7 @@ class Sandbox:
             with shielded():
                 session.destroy()
 
-    def _require_session(self, what: str) -> KeeperBox:
+    def _require_session(self, what: str) -> SessionBox:
         if self._session is None:
             raise errors.UsageError(
                 f"{what} needs a session: use it inside 'with Sandbox(...) as box:'"

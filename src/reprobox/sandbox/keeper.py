@@ -65,6 +65,12 @@ class KeeperBox:
     def destroy(self) -> None:
         c.remove(self.engine, self.container_id)
 
+    def copy_in(self, archive: bytes, dest: str) -> None:
+        copy_in(self, archive, dest)
+
+    def copy_out(self, folder: str, name: str, limit: int) -> bytes:
+        return copy_out(self, folder, name, limit)
+
     def events(
         self, cmd: list[str], timeout: float | None
     ) -> Generator[OutputChunk, None, RunResult]:

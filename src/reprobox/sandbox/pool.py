@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from reprobox import errors
@@ -25,7 +25,7 @@ from reprobox.sandbox.box import (
     starting,
 )
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.primed import PrimedBox
+from reprobox.sandbox.backend import Backend, RunBox, check_backend, primed_starter
 from reprobox.sandbox.result import RunResult
 from reprobox.sandbox.spec import DEFAULT_WORKDIR, Mount, container_spec
 
@@ -49,6 +49,7 @@ class SandboxPool:
         workdir: str = DEFAULT_WORKDIR,
         labels: dict[str, str] | None = None,
         engine: Engine | None = None,
+        backend: Backend = "engine",
     ) -> None:
         if size < 1:
             raise errors.UsageError("a pool needs at least one box")
@@ -60,19 +61,24 @@ class SandboxPool:
             image, self.policy, (), mounts=parsed, workdir=workdir, labels=labels
         )
         self._engine = engine
-        self._ready: queue.Queue[PrimedBox | BaseException] = queue.Queue()
-        self._used: queue.Queue[PrimedBox | None] = queue.Queue()
+        self.backend = check_backend(backend)
+        self._start_box: Callable[[], RunBox] | None = None
+        self._ready: queue.Queue[RunBox | BaseException] = queue.Queue()
+        self._used: queue.Queue[RunBox | None] = queue.Queue()
         self._stop = threading.Event()
         self._want = threading.Semaphore(size)
         self._threads: list[threading.Thread] = []
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> SandboxPool:
-        if self._engine is None:
-            from reprobox.engine import connect
-
-            self._engine = connect()
-            self._stack.callback(self._engine.close)
+        try:
+            self._start_box = starting(
+                self.image,
+                lambda: primed_starter(self.backend, self._spec, self.policy, self._connected),
+            )
+        except BaseException:
+            self._stack.close()
+            raise
         self._stack.callback(self._shutdown)
         for target in (self._fill, self._reap):
             thread = threading.Thread(target=target, name=f"reprobox-pool-{target.__name__}")
@@ -113,8 +119,16 @@ class SandboxPool:
             self._used.put(box)
             self._want.release()
 
-    def _take(self) -> PrimedBox:
+    def _connected(self) -> Engine:
         if self._engine is None:
+            from reprobox.engine import connect
+
+            self._engine = connect(lite=self.backend == "oci")
+            self._stack.callback(self._engine.close)
+        return self._engine
+
+    def _take(self) -> RunBox:
+        if self._start_box is None:
             raise errors.UsageError("use the pool inside 'with SandboxPool(...) as pool:'")
         try:
             item = self._ready.get(timeout=READY_WAIT_S)
@@ -125,14 +139,14 @@ class SandboxPool:
         return item
 
     def _fill(self) -> None:
-        engine = self._engine
-        assert engine is not None
+        start = self._start_box
+        assert start is not None
         while not self._stop.is_set():
             self._want.acquire()
             if self._stop.is_set():
                 return
             try:
-                box = starting(self.image, lambda: PrimedBox.start(engine, self._spec, self.policy))
+                box = starting(self.image, start)
             except errors.ReproboxError as exc:
                 self._ready.put(exc)
                 self._stop.wait(1.0)
@@ -154,7 +168,7 @@ class SandboxPool:
         self._threads[0].join(timeout=30)
         while not self._ready.empty():
             item = self._ready.get_nowait()
-            if isinstance(item, PrimedBox):
+            if not isinstance(item, BaseException):
                 self._used.put(item)
         self._used.put(None)
         self._threads[1].join(timeout=60)
