@@ -31,7 +31,9 @@ def test_layers_are_applied_with_whiteouts(tmp_path: Path) -> None:
     first = [member("etc/", type=tarfile.DIRTYPE, mode=0o755), member("etc/a", b"a")]
     first.append(member("etc/b", b"b"))
     second = [member("etc/.wh.a"), member("etc/c", b"c")]
-    rootfs = unpack(ImageStore(tmp_path / "cache"), oci_archive(tmp_path / "i.tar", [first, second]))
+    rootfs = unpack(
+        ImageStore(tmp_path / "cache"), oci_archive(tmp_path / "i.tar", [first, second])
+    )
     assert sorted(os.listdir(rootfs / "etc")) == ["b", "c"]
     for point in ("proc", "sys", "dev", "tmp", "work"):
         assert (rootfs / point).is_dir()

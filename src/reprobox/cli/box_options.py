@@ -45,6 +45,14 @@ BOX_OPTIONS = (
     ),
     click.option("--runtime", default=None, help="Container runtime, e.g. runsc for gVisor."),
     click.option(
+        "--backend",
+        type=click.Choice(["engine", "oci"]),
+        default="engine",
+        show_default=True,
+        help="'oci' runs the box with runc/runsc directly, no engine; --image may then also "
+        "be docker-archive:PATH or oci-archive:PATH.",
+    ),
+    click.option(
         "--label",
         "labels",
         multiple=True,
@@ -52,7 +60,18 @@ BOX_OPTIONS = (
         help="Extra label on the box's container (repeatable).",
     ),
 )
-NAMES = ("image", "timeout", "memory", "cpus", "pids", "network", "mounts", "runtime", "labels")
+NAMES = (
+    "image",
+    "timeout",
+    "memory",
+    "cpus",
+    "pids",
+    "network",
+    "mounts",
+    "runtime",
+    "backend",
+    "labels",
+)
 
 
 def box_options(command: F) -> F:

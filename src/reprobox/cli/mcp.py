@@ -60,8 +60,11 @@ def _factory(ctx: click.Context, request: RunRequest, connect: bool) -> Callable
     from reprobox.sandbox.box import missing_image
     from reprobox.sandbox.command import parse_labels
 
+    from reprobox.sandbox.backend import check_backend
+
+    backend = check_backend(request.backend)
     engine = None
-    if connect:
+    if connect and backend == "engine":
         from reprobox.cli.common import engine_from
 
         engine = engine_from(ctx)
@@ -70,6 +73,8 @@ def _factory(ctx: click.Context, request: RunRequest, connect: bool) -> Callable
     policy, mounts, labels = request.policy(), request.parsed_mounts(), parse_labels(request.labels)
 
     def new_box() -> Sandbox:
-        return Sandbox(request.image, policy, mounts=mounts, labels=labels, engine=engine)
+        return Sandbox(
+            request.image, policy, mounts=mounts, labels=labels, engine=engine, backend=backend
+        )
 
     return new_box

@@ -88,7 +88,8 @@ def _execute(ctx: click.Context, request: RunRequest, as_json: bool) -> int:
     from reprobox.cli.common import engine_from
     from reprobox.sandbox.command import run_request
 
-    engine = engine_from(ctx, lite=request.one_shot)
+    oci = request.backend == "oci"  # needs no engine, except to look an image up by name
+    engine = None if oci else engine_from(ctx, lite=request.one_shot)
     result = run_request(engine, request, None if as_json else _live)
     if as_json:
         from reprobox.cli.common import print_json

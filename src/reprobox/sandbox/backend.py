@@ -73,13 +73,19 @@ def one_shot_events(
 ) -> Events:
     """A one-shot run of ``spec.command`` on ``backend``."""
     if backend == "oci":
-        from reprobox.oci.box import one_shot as oci_one_shot
-
-        setup = oci_setup(spec.image, spec, policy, engine)
-        return oci_one_shot(setup, list(spec.command), timeout)
+        return _oci_one_shot(spec, policy, timeout, engine)
     from reprobox.sandbox.oneshot import one_shot
 
     return one_shot(engine(), spec, policy, timeout)
+
+
+def _oci_one_shot(
+    spec: ContainerSpec, policy: Policy, timeout: float | None, engine: Callable[[], Engine]
+) -> Events:
+    from reprobox.oci.box import one_shot
+
+    setup = oci_setup(spec.image, spec, policy, engine)  # on the first step, like the engine's
+    return (yield from one_shot(setup, list(spec.command), timeout))
 
 
 def start_session(

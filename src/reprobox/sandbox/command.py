@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reprobox import errors
 from reprobox.engine import Engine
+from reprobox.sandbox.backend import check_backend
 from reprobox.sandbox.box import OnOutput, Sandbox
 from reprobox.sandbox.policy import Network, Policy
 from reprobox.sandbox.result import RunResult
@@ -52,6 +53,7 @@ class RunRequest:
     copy_in: tuple[Path, ...] = ()
     copy_out: Path | None = None
     labels: tuple[str, ...] = field(default=())
+    backend: str = "engine"
 
     def policy(self) -> Policy:
         """The default policy, with exactly the relaxations the request names."""
@@ -80,15 +82,18 @@ class RunRequest:
 
 
 def run_request(
-    engine: Engine, request: RunRequest, on_output: OnOutput | None = None
+    engine: Engine | None, request: RunRequest, on_output: OnOutput | None = None
 ) -> RunResult:
-    """Run the request's command: one-shot, or a session when files go in or out."""
+    """Run the request's command: one-shot, or a session when files go in or out. The oci
+    backend connects to an engine (``engine``, else the local one) only to look an image up
+    by name."""
     box = Sandbox(
         request.image,
         request.policy(),
         mounts=request.parsed_mounts(),
         labels=parse_labels(request.labels),
         engine=engine,
+        backend=check_backend(request.backend),
     )
     if request.one_shot:
         return box.run(list(request.command), on_output=on_output)

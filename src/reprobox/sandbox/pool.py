@@ -15,6 +15,7 @@ from types import TracebackType
 
 from reprobox import errors
 from reprobox.engine import Engine
+from reprobox.sandbox.backend import Backend, RunBox, check_backend, primed_starter
 from reprobox.sandbox.box import (
     POLICY_TIMEOUT,
     Command,
@@ -25,7 +26,6 @@ from reprobox.sandbox.box import (
     starting,
 )
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.backend import Backend, RunBox, check_backend, primed_starter
 from reprobox.sandbox.result import RunResult
 from reprobox.sandbox.spec import DEFAULT_WORKDIR, Mount, container_spec
 
