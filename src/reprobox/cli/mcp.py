@@ -57,10 +57,9 @@ def _factory(ctx: click.Context, request: RunRequest, connect: bool) -> Callable
     """A maker of unopened boxes for ``request``, on the engine of ``--host``; with
     ``connect``, the engine must answer and hold the image now (fail before serving)."""
     from reprobox.sandbox import Sandbox
+    from reprobox.sandbox.backend import check_backend
     from reprobox.sandbox.box import missing_image
     from reprobox.sandbox.command import parse_labels
-
-    from reprobox.sandbox.backend import check_backend
 
     backend = check_backend(request.backend)
     engine = None
