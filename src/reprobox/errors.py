@@ -45,6 +45,22 @@ class DependencyMissing(ReproboxError):
     """An optional dependency a command needs is not installed (e.g. the ``mcp`` extra)."""
 
 
+class RegistryError(ReproboxError):
+    """A registry could not tell ``reprobox pin`` what it asked (a digest, or that one exists)."""
+
+
+class RegistryUnreachable(RegistryError):
+    """Nothing answered at the registry's address (refused, timed out, TLS failed)."""
+
+
+class TagNotFound(RegistryError):
+    """The registry (or, with ``--local``, the engine) has no such tag."""
+
+
+class RegistryAuthRequired(RegistryError):
+    """The registry wants credentials; ``reprobox pin`` sends none."""
+
+
 class BaseImageError(ReproboxError):
     """Building the offline base image failed (no root, no debootstrap, mirror unreachable)."""
 

@@ -32,10 +32,11 @@ class ExitCode(IntEnum):
 MEANING: dict[ExitCode, str] = {
     ExitCode.OK: "success: clean lint, identical verify, passing tests, healthy engine",
     ExitCode.FINDINGS: "the check ran and found problems (lint findings at or above --fail-on, "
-    "verify found differences, tests failed)",
+    "verify found differences, tests failed, pin --check found an unpinned image, a pinned "
+    "digest is no longer served)",
     ExitCode.USAGE: "the command line was wrong (unknown option, bad value, missing path)",
     ExitCode.COULD_NOT_RUN: "reprobox could not do its job (engine down, image missing, "
-    "build failed, I/O error)",
+    "build failed, I/O error, a registry unreachable, an unknown tag, auth required)",
     ExitCode.RUN_TIMEOUT: "reprobox run: the command exceeded its timeout and was killed",
     ExitCode.RUN_INTERNAL: "reprobox run: the sandbox itself failed (engine error, no image)",
     ExitCode.INTERRUPTED: "interrupted by Ctrl-C or SIGTERM; what reprobox created was removed",
@@ -70,3 +71,11 @@ def for_run(exit_code: int, timed_out: bool, oom_killed: bool) -> int:
     if oom_killed:
         return int(ExitCode.RUN_OOM)
     return exit_code
+
+
+def for_pin(could_not_ask: bool, findings: bool) -> ExitCode:
+    """``reprobox pin``: 3 when a registry could not answer, else 1 when something is (or, with
+    ``--check``, would be) unpinned or a pin is stale, else 0."""
+    if could_not_ask:
+        return ExitCode.COULD_NOT_RUN
+    return ExitCode.FINDINGS if findings else ExitCode.OK

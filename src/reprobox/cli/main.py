@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "test": "reprobox.cli.build:test_cmd",
     "lint": "reprobox.cli.lint:lint",
     "rules": "reprobox.cli.lint:rules",
+    "pin": "reprobox.cli.pin:pin",
     "run": "reprobox.cli.run:run",
     "mcp": "reprobox.cli.mcp:mcp",
     "gc": "reprobox.cli.gc:gc",
