@@ -14,8 +14,12 @@ from reprobox.lint.rules import RULES
 from reprobox.lint.rules.interface import RuleMeta
 
 
-def _block(text: str) -> str:
-    return f"```dockerfile\n{text}\n```"
+def _block(text: str, files: tuple[tuple[str, str], ...] = ()) -> str:
+    blocks = [f"```dockerfile\n{text}\n```"]
+    blocks.extend(
+        f"With the file `{path}`:\n\n```text\n{content.rstrip()}\n```" for path, content in files
+    )
+    return "\n\n".join(blocks)
 
 
 def render_page(meta: RuleMeta) -> str:
@@ -33,11 +37,11 @@ def render_page(meta: RuleMeta) -> str:
             "",
             "## Bad",
             "",
-            _block(meta.bad),
+            _block(meta.bad, meta.bad_files),
             "",
             "## Good",
             "",
-            _block(meta.good),
+            _block(meta.good, meta.good_files),
             "",
             "## Fix",
             "",

@@ -1,4 +1,4 @@
-"""Property-based fuzzing: no Dockerfile text or .dockerignore pattern makes lint raise.
+"""Property-based fuzzing: no Dockerfile text or .dockerignore pattern makes lint or a rule fail.
 
 5,000 generated inputs in total (3,000 instruction-shaped Dockerfiles, 1,000 raw texts, 1,000
 .dockerignore files), derandomized so CI is stable, no example database.
@@ -14,8 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reprobox.lint import LintOptions, lint_paths, lint_text
+from reprobox.dockerfile import Dockerfile
+from reprobox.lint import LintOptions, lint_paths, lint_text, runner
+from reprobox.lint.buildcontext import BuildContext
 from reprobox.lint.report import LintReport
+from reprobox.lint.rules import INTERNAL_ERROR
+from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
 BASE = settings(
     deadline=None,
@@ -58,8 +62,25 @@ dockerignore = st.lists(
 
 
 def _ok(report: LintReport) -> None:
-    assert isinstance(report, LintReport)
+    """No rule crashed (a crash becomes an RBX1001 finding) and every line is real."""
+    crashed = [f.message for f in report.findings if f.rule_id == INTERNAL_ERROR]
+    assert crashed == []
     assert all(f.line >= 1 for f in report.findings)
+
+
+class _Crashing(Rule):
+    meta = RuleMeta("RBX1999", "crashes", Category.PARSE, Severity.ERROR, "-", "-", "-", "-")
+
+    def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
+        raise KeyError("planted")
+
+
+def test_the_check_sees_a_crashing_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(runner, "RULES", (*runner.RULES, _Crashing()))
+    report = lint_text("FROM python:3.12\n")
+    with pytest.raises(AssertionError):
+        _ok(report)
+    assert any("rule RBX1999 failed: KeyError" in f.message for f in report.findings)
 
 
 @settings(BASE, max_examples=3000)

@@ -26,6 +26,8 @@ class RequirementsWithoutHashes(Rule):
         ),
         bad="COPY requirements.txt .\nRUN pip install -r requirements.txt",
         good="COPY requirements.lock .\nRUN pip install --require-hashes -r requirements.lock",
+        bad_files=(("requirements.txt", "flask==3.0.3\n"),),
+        good_files=(("requirements.lock", f"flask==3.0.3 \\\n    --hash=sha256:{'0' * 64}\n"),),
         fix="generate the file with hashes (uv pip compile --generate-hashes) and "
         "install with --require-hashes",
         exceptions="Files that are not in the build context cannot be read and are skipped.",

@@ -9,6 +9,8 @@ from reprobox.dockerfile.shell import ShellCommand
 from reprobox.lint.buildcontext import BuildContext
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
+_PROJECT = (("uv.lock", "version = 1\n"), ("pyproject.toml", '[project]\nname = "app"\n'))
+
 
 class LockfileNotEnforced(Rule):
     """``uv sync``, ``npm install``, ``yarn install``, ``pipenv install`` that re-lock."""
@@ -26,6 +28,8 @@ class LockfileNotEnforced(Rule):
         ),
         bad="COPY uv.lock pyproject.toml ./\nRUN uv sync",
         good="COPY uv.lock pyproject.toml ./\nRUN uv sync --locked",
+        bad_files=_PROJECT,
+        good_files=_PROJECT,
         fix="uv sync --locked, npm ci, yarn install --frozen-lockfile (--immutable), "
         "pipenv install --deploy",
         exceptions="Only checked when the lockfile is in the build context.",

@@ -12,6 +12,15 @@ from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Sev
 _VERSION = re.compile(r"^(\d+\.\d+)")
 
 
+_CI = (
+    (
+        ".github/workflows/ci.yml",
+        "jobs:\n  test:\n    steps:\n      - uses: actions/setup-python@v5\n"
+        "        with:\n          python-version: '3.12'\n",
+    ),
+)
+
+
 class PythonVersionDrift(Rule):
     """Compares ``FROM python:X.Y...`` with ``setup-python`` / GitLab ``image: python:X.Y``."""
 
@@ -25,8 +34,10 @@ class PythonVersionDrift(Rule):
             "program the image never runs. Behaviour, wheels and syntax differ between minor "
             "versions."
         ),
-        bad="# .github/workflows/ci.yml: python-version: '3.12'\nFROM python:3.11-slim",
-        good="# .github/workflows/ci.yml: python-version: '3.12'\nFROM python:3.12-slim",
+        bad="FROM python:3.11-slim",
+        good="FROM python:3.12-slim",
+        bad_files=_CI,
+        good_files=_CI,
         fix="use the same minor version in FROM and in CI",
         exceptions="Only GitHub Actions `python-version:` and GitLab `image: python:` are read.",
     )

@@ -23,8 +23,13 @@ class NoDockerignore(Rule):
             "them in the image, makes it bigger, leaks secrets, and busts the layer cache on "
             "every unrelated change."
         ),
-        bad="(a context with a Dockerfile and no .dockerignore)",
-        good=".dockerignore:\n*\n!src/\n!pyproject.toml\n!requirements.lock",
+        bad="COPY . /app",
+        good="COPY . /app",
+        bad_files=(("src/app.py", "print('hi')\n"),),
+        good_files=(
+            ("src/app.py", "print('hi')\n"),
+            (".dockerignore", "*\n!src/\n!pyproject.toml\n!requirements.lock\n"),
+        ),
         fix="add a .dockerignore; an allow-list (`*` then `!needed`) is the safest",
         exceptions="A context that only holds the Dockerfile.",
     )

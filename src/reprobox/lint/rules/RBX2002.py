@@ -24,7 +24,8 @@ class GitInContext(Rule):
             "every commit even when no file the image needs did."
         ),
         bad="COPY . /app",
-        good=".dockerignore:\n.git",
+        good="COPY . /app",
+        good_files=((".dockerignore", ".git\n"),),
         fix="add .git to .dockerignore",
         exceptions="None.",
     )

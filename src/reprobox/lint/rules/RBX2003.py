@@ -9,6 +9,8 @@ from reprobox.lint.buildcontext import BuildContext, Kind
 from reprobox.lint.rules._entries import entry_findings
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
+_SECRETS = ((".env", "DB_PASSWORD=hunter2\n"), ("deploy.pem", "-----BEGIN PRIVATE KEY-----\n"))
+
 
 class SecretsInContext(Rule):
     """Context entries of kind SECRET, grouped by the COPY line that takes them."""
@@ -24,8 +26,10 @@ class SecretsInContext(Rule):
             " are baked into a layer that anyone who pulls the image can read, even if a later "
             "layer deletes them."
         ),
-        bad="COPY . /app   # with .env and deploy.pem next to the Dockerfile",
-        good=".dockerignore:\n.env\n.env.*\n*.pem\n.aws/",
+        bad="COPY . /app",
+        good="COPY . /app",
+        bad_files=_SECRETS,
+        good_files=(*_SECRETS, (".dockerignore", ".env\n.env.*\n*.pem\n.aws/\n")),
         fix="exclude them in .dockerignore; pass secrets with RUN --mount=type=secret",
         exceptions="`.env.example`, `.env.sample` and `.env.template` are not flagged.",
     )

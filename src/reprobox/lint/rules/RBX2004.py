@@ -9,6 +9,8 @@ from reprobox.lint.buildcontext import BuildContext, Kind
 from reprobox.lint.rules._entries import entry_findings
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
+_VENV = ((".venv/pyvenv.cfg", "home = /usr/bin\n"),)
+
 
 class EnvsAndCachesInContext(Rule):
     """Context entries of kind VENV and CACHE, grouped by the COPY line that takes them."""
@@ -24,8 +26,13 @@ class EnvsAndCachesInContext(Rule):
             "`*.pyc`) change on every run; copying it makes the image big and non-reproducible "
             "(it depends on what the developer happened to install)."
         ),
-        bad="COPY . /app   # with .venv/ next to the Dockerfile",
-        good=".dockerignore:\n.venv/\nnode_modules/\n**/__pycache__/\n.*_cache/",
+        bad="COPY . /app",
+        good="COPY . /app",
+        bad_files=_VENV,
+        good_files=(
+            *_VENV,
+            (".dockerignore", ".venv/\nnode_modules/\n**/__pycache__/\n.*_cache/\n"),
+        ),
         fix="exclude them in .dockerignore and install dependencies inside the build",
         exceptions="None.",
     )

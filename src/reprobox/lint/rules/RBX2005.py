@@ -9,6 +9,8 @@ from reprobox.lint.buildcontext import BuildContext, Kind
 from reprobox.lint.rules._entries import entry_findings
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
+_FILES = ((".gitignore", "tasks.json\n"), ("tasks.json", "[]\n"))
+
 
 class GitignoredInContext(Rule):
     """Files git ignores (every ``.gitignore`` from the repository's top down into the context,
@@ -24,8 +26,10 @@ class GitignoredInContext(Rule):
             "output, editor files. A clean checkout in CI does not have it, so an image built "
             "on a laptop differs from one built in CI, and may carry someone's data."
         ),
-        bad=".gitignore:\ntasks.json\n\n.dockerignore:\n.git",
-        good=".gitignore:\ntasks.json\n\n.dockerignore:\n.git\ntasks.json",
+        bad="COPY . /app",
+        good="COPY . /app",
+        bad_files=(*_FILES, (".dockerignore", ".git\n")),
+        good_files=(*_FILES, (".dockerignore", ".git\ntasks.json\n")),
         fix="exclude the same paths in .dockerignore (or use an allow-list)",
         exceptions="git's rules are applied exactly (pathspec's GitIgnoreSpec), from the "
         "`.gitignore` files on disk; a global `core.excludesFile` is not read, as it differs "

@@ -12,6 +12,9 @@ from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Sev
 _GLOB = frozenset("*?[")
 
 
+_LOCK = ("requirements.lock", "flask==3.0.3\n")
+
+
 class CopyOfExcluded(Rule):
     """Each literal COPY source is checked with the engine's ``.dockerignore`` matching."""
 
@@ -25,8 +28,10 @@ class CopyOfExcluded(Rule):
             "(`failed to compute cache key: not found`), usually only on the next clean "
             "build, far from the edit that caused it."
         ),
-        bad=".dockerignore:\n*.lock\n\nDockerfile:\nCOPY requirements.lock .",
-        good=".dockerignore:\n*.lock\n!requirements.lock\n\nDockerfile:\nCOPY requirements.lock .",
+        bad="COPY requirements.lock .",
+        good="COPY requirements.lock .",
+        bad_files=(_LOCK, (".dockerignore", "*.lock\n")),
+        good_files=(_LOCK, (".dockerignore", "*.lock\n!requirements.lock\n")),
         fix="re-include the path in .dockerignore (!path) or stop copying it",
         exceptions="Sources with wildcards or variables are not checked.",
     )

@@ -81,7 +81,13 @@ class Category(StrEnum):
 
 @dataclass(frozen=True)
 class RuleMeta:
-    """Everything about a rule that is not code: the source of its doc page."""
+    """Everything about a rule that is not code: the source of its doc page.
+
+    ``bad`` and ``good`` are Dockerfiles (a stage's body when they have no ``FROM``), and
+    ``bad_files`` / ``good_files`` the ``(path, text)`` files of their build context. They are
+    test data too: ``tests/unit/lint/test_examples.py`` lints each one in a fresh git checkout
+    holding just those files and asserts the bad one fires this rule and the good one does not.
+    """
 
     id: str
     title: str
@@ -93,6 +99,8 @@ class RuleMeta:
     fix: str
     exceptions: str = "None known."
     uri: str = ""
+    bad_files: tuple[tuple[str, str], ...] = ()
+    good_files: tuple[tuple[str, str], ...] = ()
 
     @property
     def help_uri(self) -> str:
