@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 
 from reprobox.base import BaseSpec, build_base
-from reprobox.cli.common import engine_from, err, guarded, out
+from reprobox.cli.common import engine_from, err, guarded, literal, out
 
 # debootstrap says these once per package: shown in the spinner, not printed.
 _CHATTY = ("Extracting", "Unpacking", "Configuring", "Retrieving", "Validating")
@@ -25,9 +25,13 @@ def base(
 
         def progress(line: str) -> None:
             if not line.startswith(_CHATTY):
-                err.print(f"[dim]{line}[/]")
-            status.update(line)
+                err.print(literal(line, "dim"))
+            status.update(literal(line[:80]))
 
         result = build_base(engine, BaseSpec(suite, tag, mirror, rebuild), progress)
     verb = "reused" if result.reused else f"built in {result.seconds:.0f} s"
-    out.print(f"{result.tag} {result.image_id[7:19]} {result.size_bytes / 2**20:.0f} MiB ({verb})")
+    out.print(
+        literal(
+            f"{result.tag} {result.image_id[7:19]} {result.size_bytes / 2**20:.0f} MiB ({verb})"
+        )
+    )

@@ -14,7 +14,7 @@ from reprobox import errors
 from reprobox.build import Backend, BuildSpec, build
 from reprobox.build.report import render_text, to_json
 from reprobox.build.verify import verify
-from reprobox.cli.common import engine_from, err, guarded, out
+from reprobox.cli.common import engine_from, err, guarded, literal, out
 from reprobox.exitcodes import ExitCode
 from reprobox.images import image_tag
 from reprobox.suite import TestSpec, run_tests
@@ -43,8 +43,8 @@ def parse_build_args(values: tuple[str, ...]) -> dict[str, str]:
 
 def _progress(status: Status) -> Callable[[str], None]:
     def progress(line: str) -> None:
-        err.print(f"[dim]{line}[/]", markup=True, highlight=False)
-        status.update(line[:80])
+        err.print(literal(line, "dim"))
+        status.update(literal(line[:80]))
 
     return progress
 
@@ -53,7 +53,7 @@ def _show_tail(exc: errors.BuildFailed) -> None:
     if exc.log_tail:
         err.print("[bold]last lines of the failing step:[/]")
         for line in exc.log_tail:
-            err.print(f"  {line}", markup=False)
+            err.print(literal(f"  {line}"))
 
 
 @click.command(name="build")
@@ -152,7 +152,7 @@ def test_cmd(
     To choose the command, name DIRECTORY first: reprobox test . -- python -m pytest -x
     """
     spec = TestSpec(directory, image, parse_build_args(build_args), network, command, dockerfile)
-    result = run_tests(engine_from(ctx), spec, _write, lambda line: err.print(f"[dim]{line}[/]"))
+    result = run_tests(engine_from(ctx), spec, _write, lambda line: err.print(literal(line, "dim")))
     verdict = "passed" if result.exit_code == 0 else f"failed (exit {result.exit_code})"
-    err.print(f"tests {verdict} in {result.seconds:.1f} s ({result.image})")
+    err.print(literal(f"tests {verdict} in {result.seconds:.1f} s ({result.image})"))
     ctx.exit(result.exit_code)

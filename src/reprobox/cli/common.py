@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
@@ -21,11 +22,17 @@ from reprobox.exitcodes import ExitCode, for_error
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from reprobox.engine import Engine
 
     out: Console
     err: Console
+
+# Terminal escape sequences (CSI such as colours, OSC such as titles, two-byte ESC forms) and
+# the control characters a terminal would act on; tabs and newlines stay.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,14 +49,28 @@ def __getattr__(name: str) -> Any:
     return console
 
 
+def plain(text: str) -> str:
+    """``text`` from outside reprobox (build or command output, engine messages) without
+    terminal escape sequences or control characters, so it cannot drive the terminal."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def literal(text: str, style: str = "") -> Text:
+    """``text`` from outside reprobox as rich prints it literally: :func:`plain`, and never
+    read as markup (``[/usr/share/doc]``) or emoji codes (``:smile:``)."""
+    from rich.text import Text
+
+    return Text(plain(text), style=style)
+
+
 def fail(error: BaseException, code: int | None = None) -> NoReturn:
     """Print a one-line error (and a hint) on stderr and exit with ``code``, by default the
     documented code for the error."""
     message = error.message if isinstance(error, errors.ReproboxError) else str(error)
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {plain(message)}", err=True)
     hint = getattr(error, "hint", None)
     if hint:
-        click.echo(f"hint: {hint}", err=True)
+        click.echo(f"hint: {plain(hint)}", err=True)
     sys.exit(int(for_error(error) if code is None else code))
 
 

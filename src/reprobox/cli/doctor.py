@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import click
+from rich.markup import escape
 
-from reprobox.cli.common import engine_from, guarded, out, print_json
+from reprobox.cli.common import engine_from, guarded, out, plain, print_json
 from reprobox.doctor import DoctorReport, Status, diagnose
 from reprobox.exitcodes import ExitCode
 
@@ -32,6 +33,6 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
 
 def render(report: DoctorReport) -> None:
     for check in report.checks:
-        out.print(f"{_MARK[check.status]}  {check.name:<11} {check.detail}")
+        out.print(f"{_MARK[check.status]}  {check.name:<11} {escape(plain(check.detail))}")
         if check.hint:
-            out.print(f"      {'':<11} [dim]hint: {check.hint}[/]")
+            out.print(f"      {'':<11} [dim]hint: {escape(plain(check.hint))}[/]")

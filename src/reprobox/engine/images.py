@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +23,7 @@ from reprobox.engine.core import Engine
 
 Progress = Callable[[str], None]
 TAIL_LINES = 20
+INTERMEDIATES_GRACE_S = 20.0
 _STEP = re.compile(r"^Step \d+/\d+ : ")
 _LAYER = re.compile(r"^ ---> ([0-9a-f]{12,64})$")
 
@@ -62,8 +64,12 @@ def build_image(engine: Engine, request: BuildRequest, progress: Progress) -> st
     """Build ``request`` and return the new image's ID (``sha256:...``)."""
     state = _StreamState()
     try:
-        with request.context_tar.open("rb") as fileobj, engine.guard("build image"):
-            for chunk in _stream(engine, request, fileobj):
+        with (
+            request.context_tar.open("rb") as fileobj,
+            engine.guard("build image"),
+            contextlib.closing(_stream(engine, request, fileobj)) as stream,
+        ):
+            for chunk in stream:
                 _consume(chunk, state, progress)
         if state.error or not state.image_id:
             raise errors.BuildFailed(
@@ -73,28 +79,42 @@ def build_image(engine: Engine, request: BuildRequest, progress: Progress) -> st
                 tuple(state.tail),
             )
     except BaseException:
-        for ident in reversed(state.intermediates):
-            remove_quietly(engine, ident, force=False)
+        remove_intermediates(engine, state.intermediates)
         raise
     return state.image_id
 
 
-def _stream(engine: Engine, request: BuildRequest, fileobj: IO[bytes]) -> Iterator[Any]:
-    return iter(
-        engine.raw.api.build(
-            fileobj=fileobj,
-            custom_context=True,
-            dockerfile=request.dockerfile,
-            buildargs=request.buildargs,
-            labels=request.labels,
-            nocache=request.nocache,
-            network_mode=request.network_mode,
-            pull=False,
-            rm=True,
-            forcerm=True,
-            decode=True,
-        )
+def remove_intermediates(engine: Engine, idents: list[str]) -> None:
+    """Remove a failed or interrupted build's step images, newest first. After Ctrl-C the
+    engine is still tearing down the step's container, which holds the newest image: wait
+    (at most :data:`INTERMEDIATES_GRACE_S`) while a container is what stops the removal."""
+    deadline = time.monotonic() + INTERMEDIATES_GRACE_S
+    for ident in reversed(idents):
+        while True:
+            try:
+                engine.remove_image(ident, force=False)
+                break
+            except errors.EngineError as exc:
+                if "container" not in str(exc) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+
+
+def _stream(engine: Engine, request: BuildRequest, fileobj: IO[bytes]) -> Generator[Any]:
+    stream: Generator[Any] = engine.raw.api.build(
+        fileobj=fileobj,
+        custom_context=True,
+        dockerfile=request.dockerfile,
+        buildargs=request.buildargs,
+        labels=request.labels,
+        nocache=request.nocache,
+        network_mode=request.network_mode,
+        pull=False,
+        rm=True,
+        forcerm=True,
+        decode=True,
     )
+    return stream
 
 
 def _consume(chunk: dict[str, Any], state: _StreamState, progress: Progress) -> None:
