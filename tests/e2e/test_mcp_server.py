@@ -96,6 +96,11 @@ def test_an_agent_session_keeps_state_reports_errors_and_leaves_nothing(
             seen["timeout"] = await client.call_tool(
                 "run", {"command": "echo started; sleep 1000", "timeout_s": 1.5}
             )
+            blob = {"path": "/tmp/b.bin", "content": "AP8BAg==", "encoding": "base64"}
+            seen["blob_write"] = await client.call_tool("write_file", blob)
+            seen["blob"] = await client.call_tool("read_file", {"path": "/tmp/b.bin"})
+            flood = "head -c 3000000 /dev/zero | tr '\\0' x"
+            seen["flood"] = await client.call_tool("run", {"command": flood})
             seen["after"] = await client.call_tool(
                 "run", {"command": "cat out.txt; grep -las 'slee[p].1000' /proc/[0-9]*/cmdline"}
             )
@@ -135,6 +140,12 @@ def test_an_agent_session_keeps_state_reports_errors_and_leaves_nothing(
     assert timeout.is_error and texts(timeout)[0].startswith("timed out after 1.5 s")
     assert timeout.structured_content["timed_out"] is True
     assert timeout.structured_content["stdout"] == "started\n"
+    assert seen["blob_write"].structured_content["bytes_written"] == 4
+    blob = seen["blob"].structured_content
+    assert (blob["encoding"], blob["content"], blob["size_bytes"]) == ("base64", "AP8BAg==", 4)
+    flood = seen["flood"].structured_content
+    assert not seen["flood"].is_error and flood["stdout"] == "x" * (1 << 20)
+    assert (flood["stdout_truncated"], flood["stdout_bytes"]) == (True, 3000000)
     after = seen["after"].structured_content
     assert after["stdout"] == "42\n", "state kept after the timeout; no sleep left running"
     assert after["exit_code"] == 1
