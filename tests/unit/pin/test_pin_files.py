@@ -207,3 +207,24 @@ def test_exit_codes_put_could_not_ask_before_findings() -> None:
     assert for_pin(could_not_ask=True, findings=True) is ExitCode.COULD_NOT_RUN
     assert for_pin(could_not_ask=False, findings=True) is ExitCode.FINDINGS
     assert for_pin(could_not_ask=False, findings=False) is ExitCode.OK
+
+
+def test_the_cli_reports_unreachable_and_auth_required_in_one_line_exit_3(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{s.getsockname()[1]}"
+    with fake_registry() as fake:
+        fake.auth = "basic"
+        fake.add("py", "1")
+        path = write(tmp_path, f"FROM {closed}/py:1 AS a\nFROM {fake.host}/py:1\n")
+        before = path.read_bytes()
+        code, out, err = run_cli(str(path))
+    assert code == 3 and path.read_bytes() == before
+    unreachable, auth = err.splitlines()
+    assert unreachable.startswith(f"error: {path}:1: registry {closed} unreachable: ")
+    assert auth.startswith(f"error: {path}:2: auth required: {fake.host} wants credentials")
+    assert out == "2 base images could not be pinned or verified; 1 file left unchanged\n"
