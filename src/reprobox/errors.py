@@ -41,8 +41,14 @@ class ImageNotFound(ReproboxError):
     """An image the command needs is not on the engine (reprobox never pulls implicitly)."""
 
 
-class DependencyMissing(ReproboxError):
-    """An optional dependency a command needs is not installed (e.g. the ``mcp`` extra)."""
+class ToolMissing(ReproboxError):
+    """A program or Python package a command needs is not installed (buildah, debootstrap,
+    hadolint, diffoscope, runc, umoci, the ``mcp`` extra...); the message names the Debian or
+    PyPI package that provides it (see :mod:`reprobox.tools`)."""
+
+    def __init__(self, message: str, hint: str | None = None, package: str = "") -> None:
+        super().__init__(message, hint)
+        self.package = package
 
 
 class RegistryError(ReproboxError):
@@ -81,10 +87,6 @@ class SandboxError(ReproboxError):
 
 class LintError(ReproboxError):
     """``reprobox lint`` could not do its job (unreadable file, I/O error, hadolint failed)."""
-
-
-class HadolintUnavailable(LintError):
-    """``--hadolint`` was asked for but no ``hadolint`` binary is on PATH."""
 
 
 class ContextPatternError(LintError):

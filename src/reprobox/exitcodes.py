@@ -36,7 +36,8 @@ MEANING: dict[ExitCode, str] = {
     "digest is no longer served)",
     ExitCode.USAGE: "the command line was wrong (unknown option, bad value, missing path)",
     ExitCode.COULD_NOT_RUN: "reprobox could not do its job (engine down, image missing, "
-    "build failed, I/O error, a registry unreachable, an unknown tag, auth required)",
+    "build failed, I/O error, a registry unreachable, an unknown tag, auth required, a program "
+    "it needs not installed)",
     ExitCode.RUN_TIMEOUT: "reprobox run: the command exceeded its timeout and was killed",
     ExitCode.RUN_INTERNAL: "reprobox run: the sandbox itself failed (engine error, no image)",
     ExitCode.INTERRUPTED: "interrupted by Ctrl-C or SIGTERM; what reprobox created was removed",

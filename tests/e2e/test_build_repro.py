@@ -160,3 +160,20 @@ def test_buildah_backend_gives_one_image_id_that_runs(
     assert ids[0] == ids[1]
     run = docker_cli("run", "--rm", "--network", "none", tags[0], check=False, timeout=120)
     assert "(no tasks yet)" in run.stdout, run.stderr
+
+
+def test_buildah_missing_from_path_is_one_line_naming_the_package(
+    tmp_path: Path, base_image: str
+) -> None:
+    """The real CLI with a PATH that lacks buildah (the control is the test above)."""
+    (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\n")
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    done = reprobox_cli("build", str(tmp_path), "--backend", "buildah", env={"PATH": str(empty)})
+    assert done.returncode == 3, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: buildah is not installed (Debian package buildah): --backend buildah builds with it"
+    ]
+    assert "hint: install it: sudo apt-get install buildah, or use --backend docker" in done.stderr
+    assert "Traceback" not in done.stderr

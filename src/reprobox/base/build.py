@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from reprobox import errors
+from reprobox import errors, tools
 from reprobox.engine import Engine
 
 Progress = Callable[[str], None]
@@ -74,12 +74,7 @@ def _check_host() -> str:
             "building the base image needs root (debootstrap creates device files and chroots)",
             "run it as root: sudo reprobox base",
         )
-    found = shutil.which("debootstrap")
-    if found is None:
-        raise errors.BaseImageError(
-            "debootstrap is not installed", "install it: sudo apt-get install debootstrap"
-        )
-    return found
+    return tools.find(tools.DEBOOTSTRAP, "reprobox base builds the image's root with it")
 
 
 def build_base(

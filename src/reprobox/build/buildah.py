@@ -11,14 +11,13 @@ ID differs from the docker backend's (another config layout), but is stable acro
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from reprobox import errors
+from reprobox import errors, tools
 from reprobox.build.inputs import BuildInputs, write_context
 
 Progress = Callable[[str], None]
@@ -26,13 +25,7 @@ TAIL_LINES = 20
 
 
 def _binary() -> str:
-    found = shutil.which("buildah")
-    if found is None:
-        raise errors.UsageError(
-            "buildah is not installed",
-            "install it (sudo apt-get install buildah) or use --backend docker",
-        )
-    return found
+    return tools.find(tools.BUILDAH, "--backend buildah builds with it", "use --backend docker")
 
 
 def _run(cmd: list[str], action: str) -> str:

@@ -1,14 +1,14 @@
-"""Hand differing files to diffoscope (the Debian package) when it is installed."""
+"""Hand differing files to diffoscope (`verify --diffoscope`; Debian diffoscope-minimal)."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reprobox import tools
 from reprobox.build.compare import Kind, PathDifference
 
 if TYPE_CHECKING:
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 MAX_FILES = 5
 MAX_CHARS = 4000
 TIMEOUT = 60
-NOT_INSTALLED = "diffoscope is not installed (sudo apt-get install diffoscope): skipped"
 
 
 @dataclass(frozen=True)
@@ -26,16 +25,19 @@ class DiffoscopeOutput:
     text: str
 
 
+def find() -> str:
+    """The diffoscope executable, checked before verify spends minutes building."""
+    return tools.find(tools.DIFFOSCOPE, "--diffoscope runs it", "leave out --diffoscope")
+
+
 def run_on(
+    binary: str,
     first: NormalizedImage,
     second: NormalizedImage,
     paths: tuple[PathDifference, ...],
     workdir: Path,
 ) -> tuple[tuple[DiffoscopeOutput, ...], str]:
     """diffoscope's text output for the first ``MAX_FILES`` files whose content differs."""
-    binary = shutil.which("diffoscope")
-    if binary is None:
-        return (), NOT_INSTALLED
     chosen = [p for p in paths if Kind.CONTENT in p.kinds][:MAX_FILES]
     outputs = []
     for number, diff in enumerate(chosen):

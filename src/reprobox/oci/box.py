@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
-from reprobox import errors
+from reprobox import errors, tools
 from reprobox.engine.containers import ContainerSpec
 from reprobox.exitcodes import SIGKILLED
 from reprobox.oci import runtime as rt
@@ -48,9 +48,7 @@ def init_binary() -> Path:
         found = shutil.which(name)
         if found:
             return Path(found)
-    raise errors.SandboxError(
-        "no static init for the box (tini-static)", "install it: apt-get install tini"
-    )
+    raise tools.TINI.missing("the oci backend's boxes need a static init that reaps zombies")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from reprobox import errors
+from reprobox import errors, tools
 
 Kind = Literal["engine", "docker-archive", "oci-archive"]
 ARCHIVE_KINDS: tuple[Kind, ...] = ("docker-archive", "oci-archive")
@@ -272,10 +272,8 @@ def _tool(cmd: list[str]) -> None:
             cmd, capture_output=True, text=True, timeout=UNPACK_TIMEOUT_S, check=False
         )
     except FileNotFoundError as exc:
-        raise errors.SandboxError(
-            f"{cmd[0]} is not installed: the oci backend unpacks images with it",
-            "install it: apt-get install skopeo umoci",
-        ) from exc
+        tool = tools.BY_NAME.get(cmd[0], tools.Tool(cmd[0], cmd[0]))
+        raise tool.missing("the oci backend unpacks images with it") from exc
     except subprocess.TimeoutExpired as exc:
         raise errors.SandboxError(f"{cmd[0]} took more than {UNPACK_TIMEOUT_S} s") from exc
     if done.returncode != 0:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from reprobox import errors
+from reprobox import errors, tools
 
 RUNTIMES = ("runc", "runsc", "crun")
 HYBRID_MARK = Path("/sys/fs/cgroup/unified")
@@ -82,11 +82,7 @@ def find_runtime(name: str | None) -> Runtime:
         raise errors.UsageError(
             f"unknown runtime {chosen} for the oci backend: use one of {', '.join(RUNTIMES)}"
         )
-    path = shutil.which(chosen)
-    if path is None:
-        raise errors.SandboxError(
-            f"{chosen} is not installed", f"install it: apt-get install {chosen}"
-        )
+    path = tools.find(tools.RUNTIMES[chosen], "the oci backend runs boxes with it")
     if chosen == "crun" and hybrid_cgroups():
         raise errors.SandboxError(
             "crun refuses this machine's hybrid cgroups (v1 controllers plus a v2 'unified' mount)",

@@ -51,10 +51,10 @@ def test_without_debootstrap_fails_with_the_install_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(build.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(build.shutil, "which", lambda name: None)
-    with pytest.raises(errors.BaseImageError) as info:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(errors.ToolMissing) as info:
         build_base(FakeEngine(None), BaseSpec())  # type: ignore[arg-type]
-    assert "debootstrap is not installed" in info.value.message
+    assert "debootstrap is not installed (Debian package debootstrap)" in info.value.message
     assert "apt-get install debootstrap" in (info.value.hint or "")
 
 

@@ -15,7 +15,7 @@ from reprobox.lint.rules.interface import Category
 def _installed() -> bool:
     try:
         hadolint.binary()
-    except errors.HadolintUnavailable:
+    except errors.ToolMissing:
         return False
     return True
 
@@ -39,6 +39,6 @@ def test_missing_binary_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mon
     path = tmp_path / "Dockerfile"
     path.write_text("FROM scratch\n")
     monkeypatch.setattr(shutil, "which", lambda name, path=None: None)
-    with pytest.raises(errors.HadolintUnavailable) as raised:
+    with pytest.raises(errors.ToolMissing) as raised:
         lint_paths([path], LintOptions(hadolint=True))
     assert "reprobox[hadolint]" in (raised.value.hint or "")

@@ -49,6 +49,7 @@ def test_a_missing_sdk_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch) -
     done = CliRunner().invoke(cli, ["--host", "unix:///nonexistent.sock", "mcp", "--image", "i"])
     assert (done.exit_code, done.output) == (
         3,
-        "error: reprobox mcp needs the MCP Python SDK, which is not installed\n"
-        "hint: install it with: pip install 'reprobox[mcp]'\n",
+        "error: the MCP Python SDK is not installed (PyPI package reprobox[mcp]): "
+        "reprobox mcp serves with it\n"
+        "hint: install it: pip install 'reprobox[mcp]'\n",
     )
