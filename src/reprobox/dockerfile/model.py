@@ -73,10 +73,16 @@ class Instruction:
             return tuple(zip(self.args[0::2], self.args[1::2], strict=False))
         return ()
 
+    @property
+    def runs_shell(self) -> bool:
+        """True for ``RUN`` and ``ONBUILD RUN`` (which runs in every image built on this one)."""
+        return self.cmd == "RUN" or (self.cmd == "ONBUILD" and self.sub_cmd == "RUN")
+
     @cached_property
     def commands(self) -> tuple[ShellCommand, ...]:
-        """For ``RUN``: the simple shell commands it runs (heredoc scripts included)."""
-        if self.cmd != "RUN":
+        """For ``RUN`` and ``ONBUILD RUN``: the simple shell commands it runs (heredoc scripts
+        included)."""
+        if not self.runs_shell:
             return ()
         if self.json:
             return (ShellCommand(self.args),) if self.args else ()
@@ -185,6 +191,11 @@ class Dockerfile:
     def of(self, *cmds: str) -> tuple[Instruction, ...]:
         """The instructions whose command is one of ``cmds``."""
         return tuple(i for i in self.instructions if i.cmd in cmds)
+
+    @property
+    def runs(self) -> tuple[Instruction, ...]:
+        """The ``RUN`` and ``ONBUILD RUN`` instructions."""
+        return tuple(i for i in self.instructions if i.runs_shell)
 
     def root(self, stage: Stage) -> Stage:
         """The stage ``stage`` ultimately builds on (following ``FROM <earlier stage>``)."""

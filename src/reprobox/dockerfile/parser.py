@@ -36,6 +36,7 @@ KNOWN = frozenset(
 )  # fmt: skip
 _DIRECTIVE = re.compile(r"^\s*#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S+)\s*$")
 _TOKEN = re.compile(r"""(?:[^\s"']|"(?:[^"\\]|\\.)*"?|'[^']*'?)+""")
+_ONBUILD_FLAGS = re.compile(r"^\s*onbuild\s+\w+((?:\s+--\S+)*)", re.IGNORECASE)
 
 
 class _Heredoc(Protocol):
@@ -248,14 +249,21 @@ def _instruction(c: _RawCommand, cmd: str, stage: int) -> Instruction:
         cmd=cmd,
         line=int(c.start_line),
         end_line=int(c.end_line),
-        flags=tuple(c.flags),
+        flags=_onbuild_flags(c) if c.sub_cmd else tuple(c.flags),
         args=tuple(str(v) for v in c.value),
         original=c.original or "",
         json=bool(c.json),
         heredocs=tuple(str(h.content) for h in c.heredocs),
         stage=stage,
-        sub_cmd=c.sub_cmd,
+        sub_cmd=c.sub_cmd.upper() if c.sub_cmd else None,
     )
+
+
+def _onbuild_flags(c: _RawCommand) -> tuple[str, ...]:
+    """The flags of the instruction inside ``ONBUILD`` (``--mount=...``), which the binding
+    drops: the ``--`` words that follow ``ONBUILD RUN``."""
+    match = _ONBUILD_FLAGS.match(c.original or "")
+    return tuple(match.group(1).split()) if match else ()
 
 
 def _alias(args: tuple[str, ...]) -> str | None:

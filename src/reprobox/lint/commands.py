@@ -5,25 +5,42 @@ Pure functions over :class:`~reprobox.dockerfile.shell.ShellCommand`; no rule st
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import cast
 
-from reprobox.dockerfile import Instruction, Stage
+from reprobox.dockerfile import Dockerfile, Instruction, Stage
 from reprobox.dockerfile.shell import ShellCommand
 
 _PIP = frozenset({"pip", "pip3", "pip2"})
 _PYTHON_PREFIX = "python"
+# Options of `pip install` (and `uv pip install`) that take the next word as their value: a
+# value is never a requirement ("--root-user-action ignore" installs no package "ignore").
 _VALUE_OPTIONS = frozenset(
     {
-        "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-        "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
-        "--platform", "--python-version", "--implementation", "--abi", "--only-binary",
-        "--no-binary", "--progress-bar", "--trusted-host", "--cache-dir", "--src",
-        "--upgrade-strategy", "--global-option", "--config-settings", "-C", "--report", "--log",
-        "--python", "-p", "--group", "--extra", "--proxy", "--retries", "--timeout",
+        # pip install
+        "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target",
+        "--platform", "--python-version", "--implementation", "--abi", "--root", "--prefix",
+        "--src", "--upgrade-strategy", "-C", "--config-settings", "--global-option",
+        "--build-option", "--install-option", "--root-user-action", "--report",
+        "--no-binary", "--only-binary", "--progress-bar", "-i", "--index-url",
+        "--extra-index-url", "-f", "--find-links", "--group",
+        # pip's general options
+        "--python", "--log", "--log-file", "--local-log", "--proxy", "--retries", "--timeout",
+        "--exists-action", "--trusted-host", "--cert", "--client-cert", "--cache-dir",
+        "--use-feature", "--use-deprecated", "--keyring-provider", "--resume-retries",
+        # uv pip install
+        "-p", "--extra", "--index", "--default-index", "--index-strategy", "--resolution",
+        "--prerelease", "--link-mode", "--exclude-newer", "--override", "--overrides",
+        "--constraints", "--build-constraints", "-P", "--upgrade-package",
+        "--reinstall-package", "--no-build-isolation-package", "--python-platform",
+        "--torch-backend", "--refresh-package", "--config-file", "--directory", "--project",
     }
 )  # fmt: skip
 _LOCAL_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tgz")
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+_COMMIT = re.compile(r"@([0-9a-f]{40}|[0-9a-f]{64})(?:[#&]|$)")
+_MOUNT_TYPES_OUT_OF_LAYER = ("cache", "tmpfs", "bind")
 
 
 @dataclass(frozen=True)
@@ -90,13 +107,35 @@ def _pip_install(command: ShellCommand) -> PipInstall | None:
 
 
 def is_local(requirement: str) -> bool:
-    """True for a path, archive or VCS/URL requirement (pinned by other means or local)."""
+    """True for a path, archive or URL requirement (pinned by other means, or local).
+
+    pip reads any argument with a ``/`` (or starting with ``.``) as a path or URL, never as a
+    package name. VCS requirements are not local: see :func:`vcs_unpinned`.
+    """
+    if vcs_url(requirement) is not None:
+        return False
     return (
-        requirement in (".", "..")
-        or requirement.startswith(("./", "/", "../", "$", "file:", "git+", "http://", "https://"))
+        requirement.startswith((".", "$", "file:"))
+        or "/" in requirement
         or requirement.endswith(_LOCAL_SUFFIXES)
         or "@" in requirement
     )
+
+
+def vcs_url(requirement: str) -> str | None:
+    """The ``vcs+scheme://...`` URL of a VCS requirement (also ``name @ git+...``), else None."""
+    text = requirement.strip()
+    if text.lower().startswith(_VCS):
+        return text
+    _, at, rest = text.partition("@")
+    rest = rest.strip()
+    return rest if at and rest.lower().startswith(_VCS) else None
+
+
+def vcs_unpinned(requirement: str) -> bool:
+    """True for a VCS requirement not pinned to a full commit hash (a branch or tag moves)."""
+    url = vcs_url(requirement)
+    return url is not None and _COMMIT.search(url.split("://", 1)[-1]) is None
 
 
 def is_pinned(requirement: str) -> bool:
@@ -153,18 +192,54 @@ def stage_env(stage: Stage, before_line: int, globals_: dict[str, str]) -> dict[
     return values
 
 
-def cache_mount(instr: Instruction, *targets: str) -> bool:
-    """True when a ``RUN --mount=type=cache`` targets one of ``targets``."""
+def inherited_env(
+    dockerfile: Dockerfile, instr: Instruction, globals_: dict[str, str] | None = None
+) -> dict[str, str]:
+    """What a ``RUN`` sees: the ``ENV`` of every stage it builds on (``FROM <stage>``), then
+    its own stage's ``ENV`` and ``ARG`` before it."""
+    values = dict(globals_ or {})
+    if not 0 <= instr.stage < len(dockerfile.stages):
+        return values
+    stage = dockerfile.stages[instr.stage]
+    for ancestor in reversed(_ancestors(dockerfile, stage)):
+        for env in ancestor.instructions:
+            values.update(env.pairs if env.cmd == "ENV" else ())
+    values.update(stage_env(stage, instr.line, {}))
+    return values
+
+
+def _ancestors(dockerfile: Dockerfile, stage: Stage) -> list[Stage]:
+    """The stages ``stage`` builds on, nearest first (parents always come earlier)."""
+    found: list[Stage] = []
+    parent = stage.parent_stage
+    while parent is not None and parent < (found[-1].index if found else stage.index):
+        found.append(dockerfile.stages[parent])
+        parent = found[-1].parent_stage
+    return found
+
+
+def mount_targets(instr: Instruction) -> tuple[str, ...]:
+    """The targets of ``RUN --mount`` cache, tmpfs and bind mounts: what is written there
+    never reaches the layer."""
+    targets: list[str] = []
     for flag in instr.flags:
-        cached = flag.startswith("--mount=") and "type=cache" in flag
-        if cached and any(target in flag for target in targets):
-            return True
-    return False
+        if not flag.startswith("--mount="):
+            continue
+        options = dict(_option(part) for part in flag[len("--mount=") :].split(","))
+        target = options.get("target") or options.get("dst") or options.get("destination")
+        if target and options.get("type", "bind") in _MOUNT_TYPES_OUT_OF_LAYER:
+            targets.append(target.rstrip("/") or "/")
+    return tuple(targets)
 
 
-def runs(instr: Instruction) -> tuple[ShellCommand, ...]:
-    """The shell commands of a ``RUN`` (and of ``ONBUILD RUN``)."""
-    return instr.commands
+def _option(part: str) -> tuple[str, str]:
+    key, _, value = part.partition("=")
+    return key.strip().lower(), value.strip().strip("\"'")
+
+
+def mounted(instr: Instruction, path: str) -> bool:
+    """True when a ``RUN --mount`` (cache, tmpfs, bind) covers ``path`` or a folder above it."""
+    return any(path == t or path.startswith(t.rstrip("/") + "/") for t in mount_targets(instr))
 
 
 def copy_sources(instr: Instruction) -> tuple[str, ...]:

@@ -175,3 +175,18 @@ def test_escape_directive() -> None:
 def test_problems_never_raise(text: str, message: str) -> None:
     problems = parse(text).problems
     assert problems and message in problems[0].message
+
+
+def test_onbuild_run_is_a_run_with_its_own_flags() -> None:
+    df = parse(
+        "FROM debian:12\n"
+        "ONBUILD RUN --mount=type=cache,target=/c --network=none make install\n"
+        'onbuild run ["pip", "install", "x"]\n'
+        "ONBUILD COPY . /app\n"
+    )
+    runs = df.runs
+    assert [(i.cmd, i.sub_cmd) for i in runs] == [("ONBUILD", "RUN"), ("ONBUILD", "RUN")]
+    assert runs[0].flags == ("--mount=type=cache,target=/c", "--network=none")
+    assert [c.words for c in runs[0].commands] == [("make", "install")]
+    assert [c.words for c in runs[1].commands] == [("pip", "install", "x")]
+    assert df.instructions[-1].commands == ()

@@ -27,7 +27,8 @@ class TagWithoutDigest(Rule):
             "FROM python:3.12-slim@sha256:"
             "2ec5a4a5c3e919570f57675471f081d6299668d909feabd8d4803c6c61af666c"
         ),
-        fix="append the digest: docker buildx imagetools inspect <image:tag> shows it",
+        fix="run `reprobox pin` to add the registry's digest to every FROM "
+        "(`reprobox pin --check` in CI)",
         exceptions="`scratch`, and `FROM <earlier stage>`.",
     )
 

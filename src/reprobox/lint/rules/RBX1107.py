@@ -33,7 +33,7 @@ class CurlPipeShell(Rule):
     )
 
     def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
-        for instr in dockerfile.of("RUN"):
+        for instr in dockerfile.runs:
             commands = instr.commands
             for index, command in enumerate(commands):
                 if _pipes_to_shell(commands, index) or _substitutes(command):

@@ -31,7 +31,7 @@ class LoneAptUpdate(Rule):
     )
 
     def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
-        for instr in dockerfile.of("RUN"):
+        for instr in dockerfile.runs:
             actions = {apt_action(c) for c in instr.commands} - {None}
             if "update" in actions and not actions & {"install", "upgrade", "dist-upgrade"}:
                 yield self.finding(dockerfile, instr.line, "apt-get update without an install")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from reprobox.dockerfile import Dockerfile, Instruction
 from reprobox.dockerfile.shell import ShellCommand
 from reprobox.lint.buildcontext import BuildContext
-from reprobox.lint.commands import pip_install, stage_env
+from reprobox.lint.commands import inherited_env, pip_install
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
 _MODULES = ("compileall", "py_compile")
@@ -55,7 +55,6 @@ def _compiles(command: ShellCommand) -> bool:
 
 
 def _has_epoch(dockerfile: Dockerfile, instr: Instruction) -> bool:
-    stage = dockerfile.stages[instr.stage]
-    if "SOURCE_DATE_EPOCH" in stage_env(stage, instr.line, dockerfile.global_args):
+    if "SOURCE_DATE_EPOCH" in inherited_env(dockerfile, instr, dockerfile.global_args):
         return True
     return any(w.startswith("SOURCE_DATE_EPOCH=") for c in instr.commands for w in c.words)

@@ -72,7 +72,7 @@ def _env(instr: Instruction) -> str | None:
 
 
 def _run(instr: Instruction) -> str | None:
-    if instr.cmd != "RUN":
+    if not instr.runs_shell:
         return None
     for command in instr.commands:
         found = _command(command)

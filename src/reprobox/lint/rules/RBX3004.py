@@ -29,7 +29,7 @@ class Sudo(Rule):
     )
 
     def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
-        for instr in dockerfile.of("RUN"):
+        for instr in dockerfile.runs:
             if any(_sudo(command) for command in instr.commands):
                 yield self.finding(dockerfile, dockerfile.locate(instr, "sudo"), "sudo used")
 

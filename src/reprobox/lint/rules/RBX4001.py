@@ -31,7 +31,7 @@ class InstallRecommends(Rule):
     )
 
     def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
-        for instr in dockerfile.of("RUN"):
+        for instr in dockerfile.runs:
             for command in instr.commands:
                 if apt_action(command) == "install" and not _no_recommends(command):
                     line = dockerfile.locate(instr, "install")

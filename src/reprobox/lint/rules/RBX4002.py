@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile, Instruction
 from reprobox.lint.buildcontext import BuildContext
-from reprobox.lint.commands import apt_action, cache_mount
+from reprobox.lint.commands import apt_action, mounted
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
 _NO_CACHE = ("--no-cache", "--no-network")
@@ -30,11 +30,13 @@ class PackageCacheLeft(Rule):
         " && rm -rf /var/lib/apt/lists/*",
         fix="end the RUN with rm -rf /var/lib/apt/lists/* (apk: add --no-cache)",
         exceptions="`apt-get dist-clean` (apt 2.7+) also removes the lists; "
-        "`apk add --no-network` downloads nothing.",
+        "`apk add --no-network` downloads nothing. A cache or tmpfs mount on "
+        "`/var/lib/apt/lists` (or `/var/lib/apt`) keeps the lists out of the layer; one on "
+        "`/var/cache/apt` alone does not.",
     )
 
     def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
-        for instr in dockerfile.of("RUN"):
+        for instr in dockerfile.runs:
             message = _apt(instr) or _apk(instr)
             if message:
                 line = dockerfile.locate(instr, "install" if "apt" in message else "add")
@@ -44,7 +46,7 @@ class PackageCacheLeft(Rule):
 def _apt(instr: Instruction) -> str | None:
     if not any(apt_action(c) == "install" for c in instr.commands):
         return None
-    if cache_mount(instr, "/var/lib/apt", "/var/cache/apt"):
+    if mounted(instr, "/var/lib/apt/lists"):
         return None
     if "/var/lib/apt/lists" in instr.original or "dist-clean" in instr.original:
         return None
@@ -56,6 +58,6 @@ def _apk(instr: Instruction) -> str | None:
         argv = command.argv
         if command.program != "apk" or "add" not in argv or command.has(*_NO_CACHE):
             continue
-        if "/var/cache/apk" not in instr.original and not cache_mount(instr, "/var/cache/apk"):
+        if "/var/cache/apk" not in instr.original and not mounted(instr, "/var/cache/apk"):
             return "apk cache is left in the layer"
     return None

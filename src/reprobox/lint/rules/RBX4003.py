@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 from reprobox.dockerfile import Dockerfile, Instruction
 from reprobox.lint.buildcontext import BuildContext
-from reprobox.lint.commands import cache_mount, pip_install, stage_env
+from reprobox.lint.commands import inherited_env, mount_targets, pip_install
 from reprobox.lint.rules.interface import Category, Finding, Rule, RuleMeta, Severity
 
-_OFF = ("1", "true", "yes", "on", "off", "0", "false")
+# pip turns its cache off for any value it accepts (pip's strtobool), "no" and "0" included.
+_VALID = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
 
 
 class PipCacheLeft(Rule):
@@ -28,11 +29,14 @@ class PipCacheLeft(Rule):
         good="RUN pip install --no-cache-dir -r requirements.lock",
         fix="add --no-cache-dir, set ENV PIP_NO_CACHE_DIR=1, or use "
         "RUN --mount=type=cache,target=/root/.cache/pip",
-        exceptions="`uv pip install` is not checked (uv's cache is separate: use a cache mount).",
+        exceptions="`uv pip install` is not checked (uv's cache is separate: use a cache mount). "
+        "`PIP_NO_CACHE_DIR` with any value pip accepts (`1`, `no`, `off`...) turns the cache "
+        "off, also when an earlier stage this one builds on sets it; so does a cache, tmpfs "
+        "or bind mount on the cache folder (`~/.cache` or `~/.cache/pip`).",
     )
 
     def check(self, dockerfile: Dockerfile, context: BuildContext) -> Iterator[Finding]:
-        for instr in dockerfile.of("RUN"):
+        for instr in dockerfile.runs:
             if _cached(dockerfile, instr):
                 line = dockerfile.locate(instr, "install")
                 yield self.finding(dockerfile, line, "pip cache is left in the layer")
@@ -41,12 +45,11 @@ class PipCacheLeft(Rule):
 def _cached(dockerfile: Dockerfile, instr: Instruction) -> bool:
     installs = [pip_install(c) for c in instr.commands]
     pips = [i for i in installs if i is not None and i.command.program != "uv"]
-    if not pips or cache_mount(instr, ".cache/pip", ".cache"):
+    if not pips or any(t.endswith(("/.cache", "/.cache/pip")) for t in mount_targets(instr)):
         return False
     if all(i.has("--no-cache-dir") for i in pips):
         return False
     if "PIP_NO_CACHE_DIR" in instr.original:
         return False
-    stage = dockerfile.stages[instr.stage] if 0 <= instr.stage < len(dockerfile.stages) else None
-    env = stage_env(stage, instr.line, {}) if stage else {}
-    return env.get("PIP_NO_CACHE_DIR", "").strip("\"'").lower() not in _OFF
+    value = inherited_env(dockerfile, instr).get("PIP_NO_CACHE_DIR")
+    return value is None or value.strip("\"'").lower() not in _VALID

@@ -24,3 +24,10 @@ def test_passing() -> None:
     assert lines("FROM python:3.12\nRUN SOURCE_DATE_EPOCH=0 python -m compileall .\n", RULE) == []
     text = "FROM python:3.12\nRUN python -m compileall --invalidation-mode checked-hash .\n"
     assert lines(text, RULE) == []
+
+
+def test_epoch_set_in_a_parent_stage() -> None:
+    text = (
+        "FROM python:3.12 AS base\nENV SOURCE_DATE_EPOCH=0\nFROM base\nRUN python -m compileall .\n"
+    )
+    assert lines(text, RULE) == []

@@ -12,3 +12,8 @@ def test_sudo() -> None:
 
 def test_passing() -> None:
     assert lines("FROM debian:12\nRUN echo sudo && apt-get install -y sudo-ldap\n", RULE) == []
+
+
+def test_onbuild_run_is_checked() -> None:
+    assert lines("FROM debian:bookworm\nONBUILD RUN sudo make install\n", RULE) == [2]
+    assert lines("FROM debian:bookworm\nonbuild run sudo make install\n", RULE) == [2]

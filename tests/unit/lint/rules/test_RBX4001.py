@@ -17,3 +17,7 @@ def test_passing() -> None:
         "RUN apt-get -o APT::Install-Recommends=false install -y curl\n"
     )
     assert lines(ok, RULE) == []
+
+
+def test_onbuild_run_is_checked() -> None:
+    assert lines("FROM debian:12\nONBUILD RUN apt-get install -y curl\n", RULE) == [2]

@@ -22,8 +22,23 @@ def test_passing() -> None:
         "FROM debian:12\n"
         "RUN apt-get update && apt-get install -y x && rm -rf /var/lib/apt/lists/*\n"
         "RUN --mount=type=cache,target=/var/lib/apt apt-get install -y x\n"
+        "RUN --mount=type=cache,target=/var/lib/apt/lists --mount=type=cache,target=/var/cache/apt"
+        " apt-get update && apt-get install -y x\n"
         "RUN apk add --no-cache curl\n"
         "RUN apt-get update; apt-get install -y x; apt-get dist-clean\n"
         "RUN apk add --no-cache a && xargs -rt apk add --no-network --virtual .r b\n"
     )
     assert lines(ok, RULE) == []
+
+
+def test_a_mount_on_the_deb_cache_leaves_the_lists() -> None:
+    text = (
+        "FROM debian:bookworm\n"
+        "RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y x\n"
+    )
+    assert lines(text, RULE) == [2]
+
+
+def test_onbuild_run_is_checked() -> None:
+    text = "FROM debian:bookworm\nONBUILD RUN apt-get update && apt-get install -y x\n"
+    assert lines(text, RULE) == [2]
