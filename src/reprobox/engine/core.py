@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, cast
 
 from reprobox import errors
 from reprobox.engine import client as _client
-from reprobox.engine import labels
 
 if TYPE_CHECKING:
     import docker
@@ -142,7 +141,3 @@ def connect(base_url: str | None = None, timeout: float = 120, lite: bool = Fals
             # The lite client stands in for the SDK on the one-shot path only (duck-typed).
             return Engine(cast("docker.DockerClient", raw), url, lite=True)
     return Engine(_client.open_client(url, timeout), url)
-
-
-def managed_labels(kind: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    return labels.for_resource(kind, extra)

@@ -165,14 +165,6 @@ def inspect_image(engine: Engine, ref: str) -> dict[str, Any]:
     return dict(data)
 
 
-def tag_image(engine: Engine, image_id: str, ref: str) -> None:
-    repository, _, tag = ref.rpartition(":")
-    if not repository or "/" in tag:
-        repository, tag = ref, "latest"
-    with engine.guard(f"tag {image_id[:19]} as {ref}"):
-        engine.raw.api.tag(image_id, repository, tag)
-
-
 def remove_quietly(engine: Engine, ref: str, force: bool = True) -> None:
     """Remove an image, ignoring one that is already gone or still in use."""
     with contextlib.suppress(errors.ImageNotFound, errors.EngineError):

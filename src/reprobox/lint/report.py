@@ -24,8 +24,8 @@ class LintReport:
     @property
     def failed(self) -> bool:
         """True when a finding is at or above the ``--fail-on`` threshold."""
-        threshold = self.fail_on.rank
-        return any(f.severity.rank >= threshold for f in self.findings)
+        threshold = self.fail_on.to_rank()
+        return any(f.severity.to_rank() >= threshold for f in self.findings)
 
     def by_file(self) -> dict[str, list[Finding]]:
         """Findings grouped by path, in the order of :attr:`files`."""

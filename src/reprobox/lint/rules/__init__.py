@@ -69,7 +69,6 @@ RULES: tuple[Rule, ...] = (
     RBX4004.BuildToolsInFinalStage(),
 )
 
-PARSE_ERROR = "RBX1000"
 INTERNAL_ERROR = "RBX1001"
 
 BY_ID: dict[str, Rule] = {rule.meta.id: rule for rule in RULES}

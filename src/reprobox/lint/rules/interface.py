@@ -27,12 +27,8 @@ class Severity(StrEnum):
     WARNING = "warning"
     INFO = "info"
 
-    @property
-    def rank(self) -> int:
-        """Higher is worse: error 3, warning 2, info 1."""
-        return self.to_rank()
-
     def to_rank(self) -> int:
+        """Higher is worse: error 3, warning 2, info 1."""
         if self is Severity.ERROR:
             return 3
         if self is Severity.WARNING:
