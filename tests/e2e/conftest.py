@@ -1,4 +1,4 @@
-"""Fixtures for end-to-end tests that create reprobox boxes."""
+"""Fixtures for end-to-end tests that create reprobox boxes and images."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import docker_cli
 from tests.e2e.test_sandbox_support import case_labels, remove_leftovers
 
 
@@ -17,3 +18,13 @@ def labels() -> Iterator[dict[str, str]]:
         yield made
     finally:
         remove_leftovers(made)
+
+
+@pytest.fixture
+def made() -> Iterator[list[str]]:
+    """Images a test made (tags and IDs), removed afterwards whatever happened (reproducible
+    images cannot carry the test-session label: it would change their ID)."""
+    refs: list[str] = []
+    yield refs
+    for ref in refs:
+        docker_cli("rmi", "-f", ref, check=False)

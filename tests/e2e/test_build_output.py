@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,14 +27,6 @@ HOSTILE_STEP = (
     """&& head -c 20000 /dev/zero | tr '\\0' x && echo"""
 )
 _LAYER = re.compile(r"---> ([0-9a-f]{12})\b")
-
-
-@pytest.fixture
-def made() -> Iterator[list[str]]:
-    refs: list[str] = []
-    yield refs
-    for ref in refs:
-        docker_cli("rmi", "-f", ref, check=False)
 
 
 def _context(tmp_path: Path, base: str, *steps: str) -> Path:

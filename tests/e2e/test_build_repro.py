@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -65,15 +64,6 @@ def _build(context: Path, base: str, tag: str) -> str:
     found = _ID.search(done.stdout)
     assert found, done.stdout
     return found.group(0)
-
-
-@pytest.fixture
-def made() -> Iterator[list[str]]:
-    """Image tags and IDs a test made; all removed afterwards, whatever happened."""
-    refs: list[str] = []
-    yield refs
-    for ref in refs:
-        docker_cli("rmi", "-f", ref, check=False)
 
 
 def _labels(ref: str) -> dict[str, str]:

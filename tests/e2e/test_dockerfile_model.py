@@ -7,7 +7,6 @@ The Dockerfile is issue 8's example: a quoted ARG default, an ``AS Builder`` ali
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,15 +35,6 @@ def project(tmp_path: Path, base_image: str) -> Path:
     (tmp_path / "Dockerfile").write_text(issue_example(base_image))
     (tmp_path / "test_built.py").write_text(PASSING)
     return tmp_path
-
-
-@pytest.fixture
-def made() -> Iterator[list[str]]:
-    """Images a test made (tags and IDs); removed afterwards, whatever happened."""
-    refs: list[str] = []
-    yield refs
-    for ref in refs:
-        docker_cli("rmi", "-f", ref, check=False)
 
 
 def test_docker_build_and_reprobox_build_both_build_it(
