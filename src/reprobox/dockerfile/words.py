@@ -31,46 +31,42 @@ class _Lexer:
         self.pos = 0
 
     def run(self) -> str:
+        return self._scan(None)
+
+    def _scan(self, quote: str | None) -> str:
+        """Read up to the closing ``quote`` (the whole word when None), processing as we go."""
         out: list[str] = []
         while self.pos < len(self.word):
             char = self.word[self.pos]
             self.pos += 1
-            if char == "'":
+            if char == quote:
+                return "".join(out)
+            if quote is None and char == "'":
                 out.append(self._single_quoted())
-            elif char == '"':
-                out.append(self._double_quoted())
-            elif char == self.escape and self.pos < len(self.word):
+            elif quote is None and char == '"':
+                out.append(self._scan('"'))
+            elif char == self.escape and self._escapes(quote):
                 out.append(self.word[self.pos])
                 self.pos += 1
             elif char == "$":
                 out.append(self._variable())
             else:
                 out.append(char)
-        return "".join(out)
+        return (quote or "") + "".join(out)  # an unterminated quote is kept as a character
+
+    def _escapes(self, quote: str | None) -> bool:
+        """Whether the escape character just read escapes the next one (in double quotes,
+        only a quote, a dollar or the escape character itself)."""
+        following = self.word[self.pos : self.pos + 1]
+        return bool(following) and (quote is None or following in ('"', "$", self.escape))
 
     def _single_quoted(self) -> str:
         end = self.word.find("'", self.pos)
-        if end < 0:  # an unterminated quote is kept as a character, as the builder errs on it
+        if end < 0:
             return "'"
         text = self.word[self.pos : end]
         self.pos = end + 1
         return text
-
-    def _double_quoted(self) -> str:
-        out: list[str] = []
-        while self.pos < len(self.word):
-            char = self.word[self.pos]
-            self.pos += 1
-            if char == '"':
-                return "".join(out)
-            if char == self.escape and self.word[self.pos : self.pos + 1] in ('"', "$", char):
-                out.append(self.word[self.pos])
-                self.pos += 1
-            elif char == "$":
-                out.append(self._variable())
-            else:
-                out.append(char)
-        return '"' + "".join(out)
 
     def _variable(self) -> str:
         """Expand the variable after a ``$`` (``pos`` is just past it)."""

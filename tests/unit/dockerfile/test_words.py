@@ -39,6 +39,10 @@ def test_variable_forms(word: str, expected: str) -> None:
         ('"say \\"hi\\""', 'say "hi"'),
         ("\\$A", "$A"),
         ('pre"mid"post', "premidpost"),
+        ('"unterminated $A', '"unterminated x'),
+        ("'unterminated", "'unterminated"),
+        ("trailing\\", "trailing\\"),
+        ('"\\a"', "\\a"),
     ],
 )
 def test_quotes_and_escapes(word: str, expected: str) -> None:
