@@ -34,21 +34,26 @@ def read(path: Path, build_args: Mapping[str, str]) -> Dockerfile:
 
 def needed_images(dockerfile: Dockerfile) -> tuple[str, ...]:
     """Every image the stages start from (not ``scratch``, not an earlier stage), resolved."""
-    return tuple(dict.fromkeys(_resolved(stage) for stage in dockerfile.base_stages))
+    return tuple(dict.fromkeys(_resolved(dockerfile, s) for s in dockerfile.base_stages))
 
 
 def final_base(dockerfile: Dockerfile) -> str | None:
     """The image the final stage ultimately starts from; None for ``scratch``."""
     root = dockerfile.root(dockerfile.stages[-1])
-    return None if root.is_scratch else _resolved(root)
+    return None if root.is_scratch else _resolved(dockerfile, root)
 
 
-def _resolved(stage: Stage) -> str:
+def _resolved(dockerfile: Dockerfile, stage: Stage) -> str:
     if stage.image.resolved:
         return stage.image.raw
     match = _VARIABLE.search(stage.image.raw)
     name = match.group(1) if match else "?"
+    where = f"line {stage.line}: FROM {stage.written} has no value"
+    if any(arg.name == name and arg.stage < 0 for arg in dockerfile.args):
+        raise errors.UsageError(
+            f"{where}: ARG {name} has no default", f"pass --build-arg {name}=IMAGE"
+        )
     raise errors.UsageError(
-        f"line {stage.line}: FROM {stage.written} has no value: ARG {name} has no default",
-        f"pass --build-arg {name}=IMAGE",
+        f"{where}: {name} is not an ARG declared before the first FROM",
+        f"declare ARG {name} before the first FROM and pass --build-arg {name}=IMAGE",
     )

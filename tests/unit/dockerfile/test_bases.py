@@ -55,6 +55,17 @@ def test_an_arg_without_value_names_the_build_arg_to_pass(tmp_path: Path) -> Non
     assert caught.value.hint == "pass --build-arg OTHER=IMAGE"
 
 
+def test_an_undeclared_variable_says_where_to_declare_it(tmp_path: Path) -> None:
+    text = "FROM a:1 AS one\nARG LATE=b:2\nFROM ${LATE}\n"
+    df = bases.read(write(tmp_path, text), {"LATE": "c:3"})
+    with pytest.raises(errors.UsageError, match="LATE is not an ARG declared before") as caught:
+        bases.needed_images(df)
+    assert (
+        caught.value.hint
+        == "declare ARG LATE before the first FROM and pass --build-arg LATE=IMAGE"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
