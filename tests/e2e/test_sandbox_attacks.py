@@ -1,7 +1,9 @@
-"""Attacks on a one-shot box, on the real engine, once per runtime (runc, and runsc if it works).
+"""Attacks on a one-shot box, once per backend (the engine, and the daemonless oci backend)
+and per runtime (runc, and runsc if it works).
 
 Each test asserts containment (the attack failed or was stopped), a correct RunResult, that no
-container is left behind, and, where it could be touched, that the host is unaffected.
+container (engine) or bundle, runtime state or cgroup (oci) is left behind, and, where it
+could be touched, that the host is unaffected.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.sandbox import Mount, Policy, RunResult, Sandbox
+from reprobox.sandbox.backend import Backend, check_backend
+from tests.e2e.oci_support import oci_leftovers, require_oci_tools
 from tests.e2e.test_sandbox_support import (
     case_labels,
     host_listener,
@@ -32,26 +37,42 @@ def runtime(request: pytest.FixtureRequest, base_image: str) -> str | None:
     return runtime_param(request, base_image)
 
 
+@pytest.fixture(params=["engine", "oci"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "oci":
+        require_oci_tools()
+    return check_backend(str(request.param))
+
+
 class Box:
     """Runs one-shot commands under a policy and checks nothing is left afterwards."""
 
-    def __init__(self, engine: Engine, image: str, runtime: str | None) -> None:
-        self.engine, self.image, self.runtime = engine, image, runtime
+    def __init__(self, engine: Engine, image: str, runtime: str | None, backend: Backend) -> None:
+        self.engine, self.image, self.runtime, self.backend = engine, image, runtime, backend
         self.labels = case_labels()
 
     def run(
         self, cmd: list[str] | str, mounts: tuple[Mount, ...] = (), **policy: object
     ) -> RunResult:
         chosen = Policy(runtime=self.runtime).relaxed(**{"timeout_s": 20.0, **policy})
-        box = Sandbox(self.image, chosen, mounts=mounts, labels=self.labels, engine=self.engine)
+        box = Sandbox(
+            self.image,
+            chosen,
+            mounts=mounts,
+            labels=self.labels,
+            engine=self.engine,
+            backend=self.backend,
+        )
+        before = set(oci_leftovers())
         result = box.run(cmd)
         assert leftovers(self.labels) == [], "a container was left behind"
+        assert set(oci_leftovers()) <= before, "an oci bundle, state or cgroup was left behind"
         return result
 
 
 @pytest.fixture
-def box(engine: Engine, base_image: str, runtime: str | None) -> Iterator[Box]:
-    made = Box(engine, base_image, runtime)
+def box(engine: Engine, base_image: str, runtime: str | None, backend: Backend) -> Iterator[Box]:
+    made = Box(engine, base_image, runtime, backend)
     try:
         yield made
     finally:
@@ -71,6 +92,34 @@ def test_fork_bomb_is_contained_by_the_pids_limit_and_the_timeout(box: Box) -> N
     assert time.monotonic() - started < 30
     # The host still forks fine.
     assert os.system("true") == 0
+
+
+PIDS_PROBE = (
+    "import subprocess\nprocs = []\nfor _ in range(100):\n    try:\n"
+    "        procs.append(subprocess.Popen(['sleep', '30']))\n    except OSError:\n        break\n"
+    "print(len(procs))\nfor p in procs:\n    p.kill()"
+)
+
+
+def started(box: Box, pids: int) -> int | None:
+    """How many of 100 background processes started under ``pids`` (``None``: the box died
+    or never started)."""
+    try:
+        result = box.run(["python3", "-c", PIDS_PROBE], pids_limit=pids)
+    except errors.SandboxError:
+        return None
+    text = result.stdout_text.strip()
+    return int(text) if result.exit_code == 0 and text.isdigit() else None
+
+
+def test_the_pids_limit_itself_stops_100_background_processes(box: Box) -> None:
+    limited = started(box, 32)
+    if box.runtime is None:
+        assert limited is not None and limited < 32
+    else:  # gVisor's own host threads count against the limit: the sandbox dies first
+        assert limited is None or limited < 100
+    # Control: with room for them, all 100 start (so the limit, not something else, stopped them).
+    assert started(box, 1000) == 100
 
 
 def test_memory_bomb_is_oom_killed(box: Box) -> None:
@@ -178,7 +227,7 @@ def test_network_is_isolated_from_a_host_loopback_listener(box: Box) -> None:
     with host_listener() as (port, token):
         blocked = box.run(["python3", "-c", code, str(port)])
         assert token.decode() not in blocked.stdout_text and blocked.exit_code != 0
-        if box.runtime is not None:
+        if box.runtime is not None and box.backend == "engine":
             pytest.skip("control skipped: runsc is registered with --network=none here")
         reached = box.run(["python3", "-c", code, str(port)], network="host")
     assert reached.exit_code == 0 and token.decode() in reached.stdout_text
