@@ -38,7 +38,8 @@ class DoctorReport:
         return all(c.status is not Status.FAIL for c in self.checks)
 
 
-def diagnose(engine: Engine, base_tag: str | None = None) -> DoctorReport:
+def diagnose(engine: Engine, base_tag: str | None = None, oci: Check | None = None) -> DoctorReport:
+    """The engine's checks (``oci``: the oci backend's one-line summary, appended)."""
     engine.ping()
     info = engine.info()
     tag = base_tag or default_tag("bookworm") or ""
@@ -68,7 +69,7 @@ def diagnose(engine: Engine, base_tag: str | None = None) -> DoctorReport:
             "build it from Debian packages: sudo reprobox base",
         ),
     )
-    return DoctorReport(engine.url, info, checks)
+    return DoctorReport(engine.url, info, (*checks, oci) if oci else checks)
 
 
 def _cgroup(info: EngineInfo) -> Check:

@@ -221,3 +221,13 @@ def test_crun_is_refused_with_one_line_on_hybrid_cgroups(base_image: str) -> Non
         "error: crun refuses this machine's hybrid cgroups (v1 controllers plus a v2 "
         "'unified' mount)",
     )
+
+
+def test_doctor_reports_whether_the_oci_backend_can_run(tmp_path: Path) -> None:
+    cli = [sys.executable, "-m", "reprobox", "doctor", "--backend", "oci"]
+    good = subprocess.run(cli, capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert good.returncode == 0 and "runc version" in good.stdout and "FAIL" not in good.stdout
+    # A seccomp profile that is not there: the backend cannot run, and doctor says why.
+    env = {**os.environ, "REPROBOX_SECCOMP_PROFILE": str(tmp_path / "absent.json")}
+    bad = subprocess.run(cli, capture_output=True, text=True, timeout=60, cwd=REPO, env=env)
+    assert bad.returncode == 3 and "FAIL  seccomp     no seccomp profile file" in bad.stdout
