@@ -231,3 +231,24 @@ def test_doctor_reports_whether_the_oci_backend_can_run(tmp_path: Path) -> None:
     env = {**os.environ, "REPROBOX_SECCOMP_PROFILE": str(tmp_path / "absent.json")}
     bad = subprocess.run(cli, capture_output=True, text=True, timeout=60, cwd=REPO, env=env)
     assert bad.returncode == 3 and "FAIL  seccomp     no seccomp profile file" in bad.stdout
+
+
+def test_gc_removes_the_box_of_an_owner_that_died_with_its_supervisor(base_image: str) -> None:
+    token = f"{800 + uuid.uuid4().int % 1000}"
+    before = set(oci_leftovers())
+    supervisors = set(processes_with("reprobox-supervisor"))
+    proc = owner(base_image, token, 300)
+    mine = set(processes_with("reprobox-supervisor")) - supervisors
+    assert len(mine) == 1
+    os.kill(mine.pop(), signal.SIGKILL)  # a crash that takes the supervisor too
+    proc.kill()
+    proc.wait()
+    time.sleep(1)
+    assert processes_with(f"sleep {token}"), "without its supervisor the box lives on"
+    done = subprocess.run(
+        [sys.executable, "-m", "reprobox", "gc"], capture_output=True, text=True, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert " oci box(es)" in done.stdout and "0 oci box(es)" not in done.stdout
+    assert processes_with(f"sleep {token}") == []
+    assert set(oci_leftovers()) <= before

@@ -96,7 +96,8 @@ class Launched:
         spec = replace(setup.spec, command=command, user=user)
         init = init_binary() if spec.init else None
         plan = BoxPlan(spec, setup.image, f"/{rt.CGROUP_PARENT}/{box_id}", box_id[:12], init)
-        bundle = rt.Bundle.create(box_id, runtime_config(plan), setup.image.key)
+        owner = rt.Owner.me(setup.image.key, setup.runtime.name, setup.network)
+        bundle = rt.Bundle.create(box_id, runtime_config(plan), owner)
         try:
             supervisor = rt.Supervisor(setup.runtime, bundle, setup.network, deadline)
         except BaseException:

@@ -69,6 +69,9 @@ class CachedImage:
     env: tuple[tuple[str, str], ...]
     user: str
     workdir: str
+    source: str = ""
+    size: int = 0
+    last_used: float = 0.0
 
     @property
     def rootfs(self) -> Path:
@@ -101,22 +104,31 @@ class ImageStore:
     def images(self) -> Path:
         return self.root / "images"
 
-    def lookup(self, image_id: str) -> CachedImage | None:
-        """The cached image ``image_id`` (marked as just used), or ``None``."""
+    def lookup(self, image_id: str, touch: bool = True) -> CachedImage | None:
+        """The cached image ``image_id`` (marked as just used unless not ``touch``), or
+        ``None``."""
         entry = self.images / image_id.removeprefix("sha256:")
         try:
             meta = json.loads((entry / "image.json").read_text())
         except (OSError, ValueError):
             return None
-        with contextlib.suppress(OSError):
-            os.utime(entry / "image.json")
-        return _cached(entry, meta)
+        now = time.time()
+        if touch:
+            with contextlib.suppress(OSError):
+                os.utime(entry / "image.json", (now, now))
+        else:
+            now = (entry / "image.json").stat().st_mtime
+        return _cached(entry, meta, now)
 
     def ensure(
-        self, image_id: str, archive: Callable[[], contextlib.AbstractContextManager[ImageRef]]
+        self,
+        image_id: str,
+        archive: Callable[[], contextlib.AbstractContextManager[ImageRef]],
+        source: str | None = None,
     ) -> CachedImage:
         """The cached image ``image_id``, unpacked from the archive that ``archive()`` gives
-        (a context manager, so a temporary export is removed afterwards) when missing."""
+        (a context manager, so a temporary export is removed afterwards) when missing;
+        ``source`` is recorded for ``gc`` (default: the archive)."""
         found = self.lookup(image_id)
         if found is not None:
             return found
@@ -125,7 +137,7 @@ class ImageStore:
             if found is not None:
                 return found
             with archive() as ref:
-                self._unpack(image_id, ref)
+                self._unpack(image_id, ref, source or f"{ref.kind}:{ref.value}")
         made = self.lookup(image_id)
         assert made is not None
         return made
@@ -134,7 +146,7 @@ class ImageStore:
         """Every complete cache entry."""
         if not self.images.is_dir():
             return []
-        found = (self.lookup(f"sha256:{p.name}") for p in sorted(self.images.iterdir()))
+        found = (self.lookup(f"sha256:{p.name}", False) for p in sorted(self.images.iterdir()))
         return [image for image in found if image is not None]
 
     def remove(self, image: CachedImage) -> None:
@@ -161,7 +173,7 @@ class ImageStore:
         scratch.mkdir(parents=True, exist_ok=True)
         return scratch / f"{what}-{uuid.uuid4().hex[:12]}"
 
-    def _unpack(self, image_id: str, ref: ImageRef) -> None:
+    def _unpack(self, image_id: str, ref: ImageRef, source: str) -> None:
         work = self._scratch("unpack")
         work.mkdir()
         try:
@@ -173,8 +185,8 @@ class ImageStore:
             _tool(["umoci", "raw", "unpack", *rootless, "--image", f"{layout}:img",
                    str(entry / "rootfs")])  # fmt: skip
             config = _layout_config(layout)
-            _sanitize(entry / "rootfs")
-            meta = _meta(image_id, config, ref)
+            size = _sanitize(entry / "rootfs")
+            meta = _meta(image_id, config, source, size)
             (entry / "image.json").write_text(json.dumps(meta, indent=1))
             entry.chmod(0o755)
             self.images.mkdir(parents=True, exist_ok=True)
@@ -228,18 +240,19 @@ def _layout_config(layout: Path) -> dict[str, Any]:
     return config.get("config") or {}
 
 
-def _meta(image_id: str, config: dict[str, Any], ref: ImageRef) -> dict[str, Any]:
+def _meta(image_id: str, config: dict[str, Any], source: str, size: int) -> dict[str, Any]:
     return {
+        "size": size,
         "id": image_id,
         "env": list(config.get("Env") or []),
         "user": config.get("User") or "",
         "workdir": config.get("WorkingDir") or "",
-        "source": f"{ref.kind}:{ref.value}",
+        "source": source,
         "unpacked": time.time(),
     }
 
 
-def _cached(entry: Path, meta: dict[str, Any]) -> CachedImage:
+def _cached(entry: Path, meta: dict[str, Any], last_used: float) -> CachedImage:
     pairs = (str(item).partition("=") for item in meta.get("env", []))
     env = tuple((key, value) for key, sep, value in pairs if sep)
     return CachedImage(
@@ -248,22 +261,30 @@ def _cached(entry: Path, meta: dict[str, Any]) -> CachedImage:
         env=env,
         user=str(meta.get("user", "")),
         workdir=str(meta.get("workdir", "")),
+        source=str(meta.get("source", "")),
+        size=int(meta.get("size", 0)),
+        last_used=last_used,
     )
 
 
-def _sanitize(rootfs: Path) -> None:
-    """Remove device nodes the layers carried and add the mount points a box needs."""
+def _sanitize(rootfs: Path) -> int:
+    """Remove device nodes the layers carried and add the mount points a box needs; returns
+    the rootfs's size in bytes."""
+    size = 0
     for folder, dirs, files in os.walk(rootfs):
         for name in files + dirs:
             path = os.path.join(folder, name)
-            mode = os.lstat(path).st_mode
-            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            info = os.lstat(path)
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
                 os.unlink(path)
+            else:
+                size += info.st_size
     for name in MOUNT_POINTS:
         point = rootfs / name
         if not point.is_symlink() and not point.exists():
             point.mkdir(mode=0o755)
     rootfs.chmod(0o755)
+    return size
 
 
 def _tool(cmd: list[str]) -> None:

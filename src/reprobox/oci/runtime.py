@@ -12,6 +12,7 @@ outlives its owner or its deadline, even when the owner is SIGKILLed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -99,6 +100,33 @@ def new_box_id() -> str:
     return f"rbx-{uuid.uuid4().hex[:16]}"
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Who made a box and with what: ``reprobox gc`` reads it to clean up after a dead owner."""
+
+    pid: int
+    start: int  # the owner's start time in clock ticks, so a reused pid is not mistaken
+    image: str
+    runtime: str
+    network: str
+
+    @classmethod
+    def me(cls, image: str, runtime: str, network: str) -> Owner:
+        return cls(os.getpid(), process_start(os.getpid()), image, runtime, network)
+
+    def alive(self) -> bool:
+        return process_start(self.pid) == self.start
+
+
+def process_start(pid: int) -> int:
+    """The start time of ``pid`` in clock ticks (0 when there is no such live process)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return 0 if fields[0] == "Z" else int(fields[19])
+
+
 @dataclass
 class Bundle:
     """A box's folder: ``config.json`` and the ``owner`` file (pid, image key)."""
@@ -107,11 +135,11 @@ class Bundle:
     path: Path
 
     @classmethod
-    def create(cls, box_id: str, config: dict[str, Any], image_key: str) -> Bundle:
+    def create(cls, box_id: str, config: dict[str, Any], owner: Owner) -> Bundle:
         path = run_dir() / "boxes" / box_id
         path.mkdir(parents=True, mode=0o700)
         (path / "config.json").write_text(json.dumps(config))
-        (path / "owner").write_text(json.dumps({"pid": os.getpid(), "image": image_key}))
+        (path / "owner").write_text(json.dumps(dataclasses.asdict(owner)))
         return cls(box_id, path)
 
     @property
@@ -215,11 +243,8 @@ def _delete_stopped_runc(runtime: Runtime, box_id: str) -> bool:
 
 def _alive(pid: int, start: int) -> bool:
     """Whether ``pid`` is still the process that started at clock tick ``start``."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != "Z" and (not start or int(fields[19]) == start)
+    now = process_start(pid)
+    return now != 0 and (not start or now == start)
 
 
 def cgroup_file(box_id: str, controller: str, name: str) -> Path:

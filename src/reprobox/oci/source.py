@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from reprobox.engine import Engine
 
 EngineFactory = Callable[[], "Engine"]
+ENGINE_SOURCE = "engine:"  # how a cache entry exported from the engine records its source
 
 
 def cached_image(store: ImageStore, text: str, engine: EngineFactory) -> CachedImage:
@@ -27,7 +28,8 @@ def cached_image(store: ImageStore, text: str, engine: EngineFactory) -> CachedI
     summary = live.image(ref.value)
     if summary is None:
         raise errors.ImageNotFound(f"image {ref.value} is not on this engine")
-    return store.ensure(summary.id, lambda: _exported(store, live, summary.id))
+    exported = lambda: _exported(store, live, summary.id)  # noqa: E731
+    return store.ensure(summary.id, exported, f"{ENGINE_SOURCE}{ref.value}")
 
 
 @contextlib.contextmanager

@@ -73,12 +73,12 @@ def test_cache_root_follows_the_override_and_the_user(monkeypatch: pytest.Monkey
 
 
 def fake_unpack(calls: list[str]) -> object:
-    def unpack(self: ImageStore, image_id: str, ref: ImageRef) -> None:
+    def unpack(self: ImageStore, image_id: str, ref: ImageRef, source: str) -> None:
         calls.append(image_id)
         time.sleep(0.2)  # long enough for a second caller to arrive while we hold the lock
         entry = self.images / image_id.removeprefix("sha256:")
         (entry / "rootfs").mkdir(parents=True)
-        meta = images._meta(image_id, {"Env": ["A=1"], "User": "app"}, ref)
+        meta = images._meta(image_id, {"Env": ["A=1"], "User": "app"}, source, 10)
         (entry / "image.json").write_text(json.dumps(meta))
 
     return unpack
@@ -99,7 +99,7 @@ def test_two_callers_unpack_an_image_once(monkeypatch: pytest.MonkeyPatch, tmp_p
     for thread in threads:
         thread.join()
     assert calls == [ID]
-    assert got[0] == got[1] and got[0].env == (("A", "1"),) and got[0].user == "app"
+    assert got[0].entry == got[1].entry and got[0].env == (("A", "1"),) and got[0].user == "app"
 
 
 def test_entries_and_remove(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -107,6 +107,6 @@ def test_entries_and_remove(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     store = ImageStore(tmp_path)
     ref = ImageRef("docker-archive", "x.tar")
     made = store.ensure(ID, lambda: contextlib.nullcontext(ref))
-    assert store.entries() == [made] and made.rootfs.is_dir()
+    assert [e.entry for e in store.entries()] == [made.entry] and made.rootfs.is_dir()
     store.remove(made)
     assert store.entries() == [] and not made.entry.exists()
