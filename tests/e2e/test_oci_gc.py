@@ -47,7 +47,7 @@ def test_gc_removes_images_whose_archive_is_gone_and_keeps_the_cache_under_its_b
     assert "1 cached oci image(s)" in first.stdout
     assert {e.image_id for e in store.entries()} == {ids[1], ids[2]}
     # A bound that holds one image: the least recently used one goes.
-    bounded = gc(tmp_path / "cache", "--cache-max", "100k")
+    bounded = gc(tmp_path / "cache", "--cache-max", "90k")
     assert bounded.returncode == 0, bounded.stderr
     assert [e.image_id for e in store.entries()] == [ids[2]]
     bad = gc(tmp_path / "cache", "--cache-max", "lots")
