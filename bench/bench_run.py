@@ -1,8 +1,11 @@
-"""Benchmark: reprobox run (API, CLI, session, pool) against docker run and the raw SDK.
+"""Benchmark: reprobox run (API, CLI, session, pool; engine and oci backends) against docker
+run and the raw SDK, gVisor on both backends, the bubblewrap floor, and throughput with
+concurrent callers.
 
-Run with ``.venv/bin/python bench/bench_run.py [--repeat N] [--image IMAGE]``. Prints a
-Markdown table of medians and ratios (the one in docs/run.md comes from here). Everything
-runs offline on the local base image; containers carry reprobox labels and are removed.
+Run with ``.venv/bin/python bench/bench_run.py [--repeat N] [--image IMAGE]`` as root. Prints
+Markdown tables of medians and ratios (the ones in the README and docs/run.md come from here).
+Everything runs offline on the local base image; containers carry reprobox labels and are
+removed; the oci backend's boxes leave nothing either.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -84,12 +88,47 @@ def reprobox_cli(image: str, cmd: list[str]) -> None:
     )
 
 
+def oci_rootfs(image: str) -> str:
+    """The oci backend's cached rootfs of ``image`` (unpacked by a first run)."""
+    from reprobox.oci.images import ImageStore
+
+    Sandbox(image, Policy(), backend="oci").run(["true"])
+    engine = connect(lite=True)
+    summary = engine.image(image)
+    engine.close()
+    assert summary is not None
+    found = ImageStore().lookup(summary.id)
+    assert found is not None
+    return str(found.rootfs)
+
+
+def bubblewrap(rootfs: str, cmd: list[str]) -> None:
+    """The floor for a namespaced box: bwrap with its own namespaces, no cgroup, no seccomp."""
+    subprocess.run(
+        ["bwrap", "--ro-bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev", "--unshare-all",
+         "--die-with-parent", "--uid", "65534", "--gid", "65534", *cmd],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+
+def oci_cli(image: str, cmd: list[str]) -> None:
+    subprocess.run(
+        [*REPROBOX, "run", "--backend", "oci", "--image", image, "--", *cmd],
+        check=True,
+        capture_output=True,
+    )
+
+
 def measure(image: str, cmd: list[str], repeat: int) -> dict[str, float]:
     engine = connect()
     client = engine.raw
+    rootfs = oci_rootfs(image)
     with (
         Sandbox(image, Policy(), engine=engine, labels=LABELS) as box,
         SandboxPool(image, Policy(), size=2, engine=engine, labels=LABELS) as pool,
+        Sandbox(image, Policy(), backend="oci") as oci_box,
+        SandboxPool(image, Policy(), size=2, backend="oci") as oci_pool,
     ):
         container = client.containers.get(box.container_id)
 
@@ -108,6 +147,11 @@ def measure(image: str, cmd: list[str], repeat: int) -> dict[str, float]:
             "reprobox session run()": lambda: box.run(cmd),
             # The round-robin leaves the pool time to refill between its runs.
             "reprobox pool one-shot": pooled,
+            "oci API one-shot": lambda: Sandbox(image, Policy(), backend="oci").run(cmd),
+            "oci run (CLI)": lambda: oci_cli(image, cmd),
+            "oci session run()": lambda: oci_box.run(cmd),
+            "oci pool one-shot": lambda: oci_pool.run(cmd),
+            "bubblewrap (floor, no cgroup or seccomp)": lambda: bubblewrap(rootfs, cmd),
         }
         rows = interleaved(variants, repeat)
     engine.close()
@@ -119,7 +163,87 @@ TARGETS = (
     ("reprobox run (CLI)", "docker run --rm --network none", 1.0, "<"),
     ("reprobox session run()", "raw exec_run", 1.1, "<="),
     ("reprobox pool one-shot", "reprobox API one-shot", 0.5, "<"),
+    ("oci API one-shot", "raw SDK, network disabled", 0.2, "<="),
+    ("oci session run()", "reprobox session run()", 1.0, "<="),
+    ("oci run (CLI)", "reprobox run (CLI)", 1.0, "<"),
 )
+
+
+def measure_runsc(image: str, repeat: int) -> dict[str, float]:
+    """One-shot ``true`` under gVisor, through the engine and with no engine."""
+    gvisor = Policy(runtime="runsc")
+    engine = connect()
+    variants: dict[str, Callable[[], object]] = {
+        "engine + runsc API one-shot": lambda: Sandbox(
+            image, gvisor, engine=engine, labels=LABELS
+        ).run(["true"]),
+        "oci + runsc API one-shot": lambda: Sandbox(image, gvisor, backend="oci").run(["true"]),
+    }
+    rows = interleaved(variants, max(3, repeat // 3))
+    engine.close()
+    return rows
+
+
+def throughput(image: str, backend: str, pool: bool, callers: int, runs: int) -> float:
+    """Runs per second of ``callers`` threads, each doing ``runs`` one-shot ``true`` runs
+    (in fresh boxes, or from a pool of ``callers`` boxes)."""
+    chosen = "engine" if backend == "engine" else "oci"
+    engine = connect() if chosen == "engine" else None
+    box_pool = (
+        SandboxPool(image, Policy(), size=callers, engine=engine, labels=LABELS, backend=chosen)
+        if pool
+        else None
+    )
+
+    def caller() -> None:
+        for _ in range(runs):
+            if box_pool is not None:
+                box_pool.run(["true"])
+            else:
+                Sandbox(image, Policy(), engine=engine, labels=LABELS, backend=chosen).run(["true"])
+
+    if box_pool is not None:
+        box_pool.__enter__()
+        time.sleep(2)  # let it fill once, as a long-lived pool is
+    threads = [threading.Thread(target=caller) for _ in range(callers)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if box_pool is not None:
+        box_pool.close()
+    if engine is not None:
+        engine.close()
+    return callers * runs / elapsed
+
+
+def throughput_table(image: str, callers: int, runs: int) -> str:
+    rates = {
+        (backend, pool): throughput(image, backend, pool, callers, runs)
+        for backend in ("engine", "oci")
+        for pool in (False, True)
+    }
+    lines = [
+        f"| {callers} concurrent callers, `true` | runs/s |",
+        "|---|---|",
+        *(
+            f"| {backend} {'pool' if pool else 'one-shot'} | {rate:.1f} |"
+            for (backend, pool), rate in rates.items()
+        ),
+        "",
+        "| target | ratio |",
+        "|---|---|",
+    ]
+    checks = (
+        ("oci one-shot >= 4x engine one-shot", rates["oci", False] / rates["engine", False], 4.0),
+        ("engine pool >= engine one-shot", rates["engine", True] / rates["engine", False], 1.0),
+        ("oci pool >= oci one-shot", rates["oci", True] / rates["oci", False], 1.0),
+    )
+    for name, ratio, limit in checks:
+        lines.append(f"| {name} | {ratio:.2f}x {'met' if ratio >= limit else 'MISSED'} |")
+    return "\n".join(lines)
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
@@ -148,6 +272,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--image", default=IMAGE)
+    parser.add_argument("--callers", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=10, help="runs per caller (throughput)")
     args = parser.parse_args()
     # An installed package carries compiled bytecode (pip compiles at install time); an
     # editable checkout has none until first import, and none at all under
@@ -160,6 +286,14 @@ def main() -> None:
     before = os.getloadavg()
     results = {name: measure(args.image, cmd, args.repeat) for name, cmd in COMMANDS.items()}
     print(table(results))
+    gvisor = measure_runsc(args.image, args.repeat)
+    ratio = gvisor["oci + runsc API one-shot"] / gvisor["engine + runsc API one-shot"]
+    print("\n| gVisor one-shot `true` | median |\n|---|---|")
+    for name, seconds in gvisor.items():
+        print(f"| {name} | {seconds * 1000:.0f} ms |")
+    print(f"| oci + runsc / engine + runsc | {ratio:.2f}x {'met' if ratio < 1 else 'MISSED'} |")
+    print()
+    print(throughput_table(args.image, args.callers, args.runs))
     after = os.getloadavg()
     print(f"\nload average (1/5/15 min): {_load(before)} before, {_load(after)} after")
 
