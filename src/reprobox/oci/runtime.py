@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import subprocess
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,8 +179,8 @@ class Supervisor:
             os.write(self._write, b"done\n")
         with contextlib.suppress(OSError):
             os.close(self._write)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout=5)
+        # It exits at once: reaped by a helper thread, so no caller waits on a polling wait.
+        threading.Thread(target=self._proc.wait, daemon=True).start()
 
 
 def quiet(cmd: list[str], stdin: bytes | None = None, timeout: float = 30) -> int:

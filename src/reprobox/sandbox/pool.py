@@ -80,11 +80,14 @@ class SandboxPool:
             self._stack.close()
             raise
         self._stack.callback(self._shutdown)
+        # One filler and one reaper per box: starting and removing boxes one at a time would
+        # cap the pool's throughput below that of one-shot runs under concurrent callers.
         for target in (self._fill, self._reap):
-            thread = threading.Thread(target=target, name=f"reprobox-pool-{target.__name__}")
-            thread.daemon = True
-            thread.start()
-            self._threads.append(thread)
+            for n in range(self.size):
+                name = f"reprobox-pool-{target.__name__}-{n}"
+                thread = threading.Thread(target=target, name=name, daemon=True)
+                thread.start()
+                self._threads.append(thread)
         return self
 
     def __exit__(
@@ -164,11 +167,15 @@ class SandboxPool:
 
     def _shutdown(self) -> None:
         self._stop.set()
-        self._want.release()
-        self._threads[0].join(timeout=30)
+        fillers, reapers = self._threads[: self.size], self._threads[self.size :]
+        self._want.release(len(fillers))
+        for thread in fillers:
+            thread.join(timeout=30)
         while not self._ready.empty():
             item = self._ready.get_nowait()
             if not isinstance(item, BaseException):
                 self._used.put(item)
-        self._used.put(None)
-        self._threads[1].join(timeout=60)
+        for _ in reapers:
+            self._used.put(None)
+        for thread in reapers:
+            thread.join(timeout=60)
