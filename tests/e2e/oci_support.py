@@ -103,6 +103,40 @@ def require_oci_tools() -> None:
             pytest.skip(f"{tool} is not installed (scripts/setup-engine installs it)")
 
 
+# Every oci box this test process creates, so a test checks its own boxes only (other
+# processes on the machine may run oci boxes at the same time).
+CREATED: list[str] = []
+_new_box_id = rt.new_box_id
+
+
+def _recording_new_box_id() -> str:
+    box_id = _new_box_id()
+    CREATED.append(box_id)
+    return box_id
+
+
+rt.new_box_id = _recording_new_box_id
+
+
+def boxes_of(pid: int) -> list[str]:
+    """The IDs of the live oci boxes whose owner is process ``pid``."""
+    folder = rt.run_dir() / "boxes"
+    found = []
+    for bundle in folder.iterdir() if folder.is_dir() else ():
+        try:
+            owner = json.loads((bundle / "owner").read_text())
+        except (OSError, ValueError):
+            continue
+        if owner.get("pid") == pid:
+            found.append(bundle.name)
+    return found
+
+
+def my_leftovers() -> list[str]:
+    """What is left of the oci boxes this test process created."""
+    return oci_leftovers(list(CREATED))
+
+
 def oci_leftovers(box_ids: list[str] | None = None) -> list[str]:
     """Bundles, runtime state and cgroups of oci boxes that still exist (optionally only
     those of ``box_ids``)."""

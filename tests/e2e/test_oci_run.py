@@ -19,7 +19,7 @@ import pytest
 
 from reprobox import errors
 from reprobox.sandbox import Policy, Sandbox, SandboxPool
-from tests.e2e.oci_support import oci_leftovers, require_oci_tools
+from tests.e2e.oci_support import boxes_of, my_leftovers, oci_leftovers, require_oci_tools
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -28,9 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def clean(base_image: str) -> Iterator[None]:
     require_oci_tools()
-    before = set(oci_leftovers())
     yield
-    assert set(oci_leftovers()) - before == set(), "an oci box left something behind"
+    assert my_leftovers() == [], "an oci box left something behind"
 
 
 def box(image: str, **policy: object) -> Sandbox:
@@ -156,23 +155,25 @@ def owner(image: str, token: str, timeout: float) -> subprocess.Popen[str]:
 
 def test_a_box_dies_with_its_sigkilled_owner(base_image: str) -> None:
     token = f"{600 + uuid.uuid4().int % 1000}"
-    before = set(oci_leftovers())
     proc = owner(base_image, token, 300)
-    assert set(oci_leftovers()) - before, "the box should exist while its owner runs"
+    boxes = boxes_of(proc.pid)
+    assert len(boxes) == 1 and oci_leftovers(boxes), "the box exists while its owner runs"
     proc.kill()
     proc.wait()
     assert wait_until(lambda: processes_with(f"sleep {token}") == [], 10)
-    assert wait_until(lambda: set(oci_leftovers()) <= before, 10)
+    assert wait_until(lambda: oci_leftovers(boxes) == [], 10)
 
 
 def test_a_box_dies_by_its_deadline_even_when_its_owner_is_stuck(base_image: str) -> None:
     token = f"{700 + uuid.uuid4().int % 1000}"
     proc = owner(base_image, token, 1)
+    boxes = boxes_of(proc.pid)
     os.kill(proc.pid, signal.SIGSTOP)
     try:
         started = time.monotonic()
         assert wait_until(lambda: processes_with(f"sleep {token}") == [], 15)
         assert time.monotonic() - started < 10
+        assert wait_until(lambda: oci_leftovers(boxes) == [], 10)
     finally:
         os.kill(proc.pid, signal.SIGCONT)
         proc.wait(timeout=30)
@@ -235,9 +236,9 @@ def test_doctor_reports_whether_the_oci_backend_can_run(tmp_path: Path) -> None:
 
 def test_gc_removes_the_box_of_an_owner_that_died_with_its_supervisor(base_image: str) -> None:
     token = f"{800 + uuid.uuid4().int % 1000}"
-    before = set(oci_leftovers())
     supervisors = set(processes_with("reprobox-supervisor"))
     proc = owner(base_image, token, 300)
+    boxes = boxes_of(proc.pid)
     mine = set(processes_with("reprobox-supervisor")) - supervisors
     assert len(mine) == 1
     os.kill(mine.pop(), signal.SIGKILL)  # a crash that takes the supervisor too
@@ -251,4 +252,4 @@ def test_gc_removes_the_box_of_an_owner_that_died_with_its_supervisor(base_image
     assert done.returncode == 0, done.stderr
     assert " oci box(es)" in done.stdout and "0 oci box(es)" not in done.stdout
     assert processes_with(f"sleep {token}") == []
-    assert set(oci_leftovers()) <= before
+    assert len(boxes) == 1 and oci_leftovers(boxes) == []

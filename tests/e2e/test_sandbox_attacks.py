@@ -20,7 +20,7 @@ from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.sandbox import Mount, Policy, RunResult, Sandbox
 from reprobox.sandbox.backend import Backend, check_backend
-from tests.e2e.oci_support import oci_leftovers, require_oci_tools
+from tests.e2e.oci_support import my_leftovers, require_oci_tools
 from tests.e2e.test_sandbox_support import (
     case_labels,
     host_listener,
@@ -63,10 +63,9 @@ class Box:
             engine=self.engine,
             backend=self.backend,
         )
-        before = set(oci_leftovers())
         result = box.run(cmd)
         assert leftovers(self.labels) == [], "a container was left behind"
-        assert set(oci_leftovers()) <= before, "an oci bundle, state or cgroup was left behind"
+        assert my_leftovers() == [], "an oci bundle, state or cgroup was left behind"
         return result
 
 
