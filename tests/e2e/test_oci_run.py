@@ -217,10 +217,10 @@ def test_crun_is_refused_with_one_line_on_hybrid_cgroups(base_image: str) -> Non
         pytest.skip("this machine's cgroups are not hybrid")
     result = reprobox_run("--runtime", "crun", "--image", base_image, "--", "true")
     assert result.returncode == 125
-    assert result.stderr.splitlines()[0] in (
-        "error: crun is not installed",
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: crun is not installed") or first == (
         "error: crun refuses this machine's hybrid cgroups (v1 controllers plus a v2 "
-        "'unified' mount)",
+        "'unified' mount)"
     )
 
 
