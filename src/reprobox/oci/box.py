@@ -267,6 +267,11 @@ def _last_line(data: bytes) -> str:
 
 def make_setup(image: str, spec: ContainerSpec, policy: Policy, engine: EngineFactory) -> Setup:
     """Find the runtime, unpack (or find) the image, check the spec fits the oci backend."""
+    if os.geteuid() != 0:
+        raise errors.SandboxError(
+            "the oci backend needs root (it runs runc as root; rootless runc is not supported)",
+            "run as root, or use the engine backend (the default)",
+        )
     runtime = rt.find_runtime(policy.runtime)
     cached = cached_image(ImageStore(), image, engine)
     return Setup(runtime, cached, spec, policy)

@@ -43,8 +43,15 @@ def gather() -> OciFacts:
         seccomp_profile=_profile(),
         cache=cache,
         cache_writable=_writable(cache),
-        cache_entries=len(ImageStore(cache).entries()),
+        cache_entries=_entries(cache),
     )
+
+
+def _entries(cache: Path) -> int:
+    try:
+        return len(ImageStore(cache).entries())
+    except OSError:
+        return 0
 
 
 def checks(facts: OciFacts) -> tuple[Check, ...]:
@@ -161,7 +168,10 @@ def _profile() -> str | None:
 
 
 def _writable(path: Path) -> bool:
-    for candidate in (path, *path.parents):
-        if candidate.exists():
-            return os.access(candidate, os.W_OK)
+    try:
+        for candidate in (path, *path.parents):
+            if candidate.exists():
+                return os.access(candidate, os.W_OK)
+    except OSError:
+        return False
     return False
