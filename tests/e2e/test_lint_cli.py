@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,29 @@ def test_context_past_the_bound_exits_3(tmp_path: Path, monkeypatch: pytest.Monk
     assert code == 3 and out == ""
     assert err.startswith("error: build context") and "more than 10 entries" in err
     assert "Traceback" not in err
+
+
+def test_lint_imports_nothing_heavy_it_does_not_need(tmp_path: Path) -> None:
+    """No docker SDK (requests, urllib3), no rich, no logging; pathspec only when a file may be
+    git-ignored; tomllib only for a pyproject.toml that configures reprobox."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("*.log\nbuild/\n")
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    (tmp_path / "app.py").write_text("")
+    dockerfile = write(tmp_path, CLEAN)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reprobox", "lint", str(dockerfile)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "reprobox.lint" in imported  # the control: the listing is real
+    heavy = {"docker", "requests", "urllib3", "rich", "logging", "pathspec", "tomllib", "json"}
+    assert imported & heavy == set()
+    (tmp_path / "debug.log").write_text("")  # now a file git ignores reaches the context
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reprobox", "lint", str(dockerfile)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and "RBX2005" in done.stdout and "pathspec" in done.stderr

@@ -7,7 +7,6 @@ prints plain text does not import rich and one that needs no engine does not con
 from __future__ import annotations
 
 import functools
-import json
 import re
 import sys
 from collections.abc import Callable
@@ -122,4 +121,6 @@ def to_jsonable(value: Any) -> Any:
 
 
 def print_json(value: Any) -> None:
+    import json
+
     click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=True))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -20,7 +19,6 @@ from reprobox.lint import (
     load_config,
     render,
 )
-from reprobox.lint.docs import render_page
 from reprobox.lint.rules import RULES, meta
 
 _LEVELS = [s.value for s in Severity]
@@ -90,6 +88,8 @@ def lint(
 
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
+    import tempfile
+
     folder = path.parent if str(path.parent) else Path(".")
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
@@ -114,6 +114,8 @@ def rules(rule_id: str | None) -> None:
             m = rule.meta
             click.echo(f"{m.id}  {m.severity.value:<7}  {m.category.value:<15}  {m.title}")
         return
+    from reprobox.lint.docs import render_page
+
     found = meta(rule_id)
     if found is None:
         raise errors.UsageError(f"no rule {rule_id}", hint="reprobox rules lists them all")

@@ -12,7 +12,7 @@ Command-line options add to (``--ignore``) or override (``--fail-on``) these val
 
 from __future__ import annotations
 
-import tomllib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,9 @@ from reprobox import errors
 from reprobox.lint.rules.interface import Severity
 
 _KEYS = frozenset({"ignore", "fail-on", "severity"})
+_DOTTED = re.compile(r"""tool\s*\.\s*["']?reprobox""")
+_TOOL = re.compile(r"\[\s*tool\s*\]")
+_KEY = re.compile(r"""["']?reprobox["']?\s*[.=]""")
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,43 @@ def find_pyproject(start: Path) -> Path | None:
 
 
 def load_config(pyproject: Path | None) -> LintConfig:
-    """Read ``[tool.reprobox.lint]`` (a missing file or table gives the defaults)."""
+    """Read ``[tool.reprobox.lint]`` (a missing file or table gives the defaults).
+
+    A ``pyproject.toml`` without a ``tool.reprobox`` key is not parsed at all: it cannot
+    configure lint, and lint (a pre-commit hook) should neither wait for nor trip over it.
+    """
     if pyproject is None:
         return LintConfig()
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise errors.LintConfigError(f"cannot read {pyproject}: {exc}") from exc
+    if not mentions_reprobox(text):
+        return LintConfig()
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise errors.LintConfigError(f"cannot read {pyproject}: {exc}") from exc
     table = data.get("tool", {}).get("reprobox", {}).get("lint", {})
     return from_table(table, str(pyproject))
+
+
+def mentions_reprobox(text: str) -> bool:
+    """True when ``text`` may hold a ``tool.reprobox`` key (``[tool.reprobox.lint]``, a dotted
+    ``tool.reprobox...`` key, or a ``reprobox`` key in a ``[tool]`` table); false positives
+    only cost a parse."""
+    if _DOTTED.search(text):
+        return True
+    table = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            table = stripped
+        elif _TOOL.match(table) and _KEY.match(stripped):
+            return True
+    return False
 
 
 def from_table(table: Any, source: str) -> LintConfig:

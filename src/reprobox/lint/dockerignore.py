@@ -22,7 +22,6 @@ import posixpath
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from reprobox import errors
@@ -30,17 +29,49 @@ from reprobox import errors
 _HINT = "check the .dockerignore syntax (an unbalanced '[' or a bad range such as [z-a])"
 
 
-@dataclass(frozen=True)
 class Pattern:
-    """One cleaned pattern: its parts, its compiled form, and whether it re-includes."""
+    """One cleaned pattern: its parts, whether it re-includes, and its compiled glob.
 
-    parts: tuple[str, ...]
-    regex: re.Pattern[str]
-    negated: bool
+    Compiling a regular expression costs more than linting a small file, so a pattern keeps
+    its literal tail (what every match must end with) and compiles only for a path that ends
+    so; a pattern with no wildcard at all is compared as text. A pattern with a ``[...]`` class
+    compiles at once, as only such a class can be invalid, and the SDK refuses it at once.
+    """
+
+    __slots__ = ("_regex", "literal", "negated", "parts", "source", "tail")
+
+    def __init__(self, parts: tuple[str, ...], negated: bool, source: str, tail: str) -> None:
+        self.parts = parts
+        self.negated = negated
+        self.source = source  # the translated regular expression
+        self.tail = tail
+        self.literal = source == _anchored(tail)
+        self._regex: re.Pattern[str] | None = None
 
     @property
     def cleaned(self) -> str:
         return "/".join(self.parts)
+
+    def compile(self) -> re.Pattern[str]:
+        if self._regex is None:
+            with warnings.catch_warnings():
+                # "[[" makes re warn about a possible nested set; the SDK compiles it anyway.
+                warnings.simplefilter("ignore", FutureWarning)
+                self._regex = re.compile(self.source)
+        return self._regex
+
+    def hits(self, lowered: str) -> bool:
+        """The SDK's ``re.match("^...$", path)`` ("$" also matches before a final newline)."""
+        tail = self.tail
+        if tail and not lowered.endswith(tail) and not lowered.endswith(tail + "\n"):
+            return False
+        if self.literal:
+            return lowered == tail or lowered == tail + "\n"
+        return self.compile().match(lowered) is not None
+
+
+def _anchored(literal: str) -> str:
+    return "^" + "".join(re.escape(char) for char in literal) + "$"
 
 
 def clean_parts(text: str) -> tuple[str, ...]:
@@ -57,7 +88,14 @@ def clean_parts(text: str) -> tuple[str, ...]:
 
 def translate(pattern: str) -> str:
     """A glob as an anchored regular expression (the SDK's dialect, see the module doc)."""
+    return _translate(pattern)[0]
+
+
+def _translate(pattern: str) -> tuple[str, str, bool]:
+    """The regular expression, its literal tail, and whether it holds a ``[...]`` class."""
     out = ["^"]
+    tail: list[str] = []
+    has_class = False
     i, end = 0, len(pattern)
     while i < end:
         char = pattern[i]
@@ -70,9 +108,12 @@ def translate(pattern: str) -> str:
             piece, i = _bracket(pattern, i)
         else:
             piece = re.escape(char)
+        literal = piece == re.escape(char) and char not in "*?" and (char != "[" or piece == r"\[")
+        tail = [*tail, char] if literal else []
+        has_class = has_class or (char == "[" and not literal)
         out.append(piece)
     out.append("$")
-    return "".join(out)
+    return "".join(out), "".join(tail), has_class
 
 
 def _star(pattern: str, i: int) -> tuple[str, int]:
@@ -107,17 +148,16 @@ def compile_pattern(line: str) -> Pattern | None:
     parts = clean_parts(line[1:] if negated else line)
     if not parts:
         return None
-    cleaned = "/".join(parts).lower()
-    try:
-        with warnings.catch_warnings():
-            # "[[" makes re warn about a possible nested set; the SDK compiles it all the same.
-            warnings.simplefilter("ignore", FutureWarning)
-            regex = re.compile(translate(cleaned))
-    except re.error as exc:
-        raise errors.ContextPatternError(
-            f"unusable .dockerignore pattern {line!r}: {exc}", hint=_HINT
-        ) from exc
-    return Pattern(parts, regex, negated)
+    source, tail, has_class = _translate("/".join(parts).lower())
+    pattern = Pattern(parts, negated, source, tail)
+    if has_class:
+        try:
+            pattern.compile()
+        except re.error as exc:
+            raise errors.ContextPatternError(
+                f"unusable .dockerignore pattern {line!r}: {exc}", hint=_HINT
+            ) from exc
+    return pattern
 
 
 class DockerIgnore:
@@ -133,7 +173,7 @@ class DockerIgnore:
         parent = posixpath.dirname(path)
         parents = [p for p in parent.split("/") if p and p != "."] if parent else []
         for pattern in reversed(self.patterns):
-            if pattern.regex.match(lowered) or _parent_match(pattern, parents):
+            if pattern.hits(lowered) or _parent_match(pattern, parents):
                 return not pattern.negated
         return False
 
@@ -152,7 +192,7 @@ def _parent_match(pattern: Pattern, parents: list[str]) -> bool:
     depth = len(pattern.parts)
     if not parents or depth > len(parents):
         return False
-    return pattern.regex.match("/".join(parents[:depth]).lower()) is not None
+    return pattern.hits("/".join(parents[:depth]).lower())
 
 
 def read_dockerignore(path: Path) -> tuple[str, ...]:

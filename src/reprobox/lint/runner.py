@@ -13,7 +13,6 @@ from pathlib import Path
 
 from reprobox import errors
 from reprobox.dockerfile import Dockerfile, parse
-from reprobox.lint import hadolint
 from reprobox.lint.buildcontext import EMPTY, BuildContext, clear_caches, load_context
 from reprobox.lint.config import LintConfig
 from reprobox.lint.pragmas import pragmas, suppressed
@@ -104,6 +103,8 @@ def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
         findings.extend(kept)
         silenced += dropped
     if options.hadolint:
+        from reprobox.lint import hadolint  # subprocess and JSON, only when asked for
+
         findings.extend(f for f in hadolint.run(files, names) if f.rule_id not in options.ignored)
     return _report(tuple(names.values()), findings, options, silenced)
 
@@ -186,5 +187,10 @@ def _report(
 
 def _catalog(findings: list[Finding]) -> tuple[RuleMeta, ...]:
     metas = [rule.meta for rule in RULES]
-    extra = {f.rule_id: hadolint.meta_for(f) for f in findings if f.rule_id not in BY_ID}
+    foreign = [f for f in findings if f.rule_id not in BY_ID]
+    if not foreign:
+        return tuple(metas)
+    from reprobox.lint import hadolint
+
+    extra = {f.rule_id: hadolint.meta_for(f) for f in foreign}
     return (*metas, *extra.values())

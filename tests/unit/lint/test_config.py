@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reprobox import errors
-from reprobox.lint import LintOptions, Severity, find_pyproject, lint_text, load_config
+from reprobox.lint import LintConfig, LintOptions, Severity, find_pyproject, lint_text, load_config
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -36,7 +36,7 @@ def test_table_is_applied(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "body",
     ['[tool.reprobox.lint]\nfail-on = "fatal"\n', "[tool.reprobox.lint]\nnope = 1\n",
-     '[tool.reprobox.lint]\nignore = "RBX1"\n', "not toml ["],
+     '[tool.reprobox.lint]\nignore = "RBX1"\n', "[tool.reprobox.lint]\nnot toml ["],
 )  # fmt: skip
 def test_bad_config_is_a_usage_error(tmp_path: Path, body: str) -> None:
     with pytest.raises(errors.LintConfigError):
@@ -47,3 +47,19 @@ def test_find_pyproject_walks_up(tmp_path: Path) -> None:
     path = write(tmp_path, "")
     (tmp_path / "a" / "b").mkdir(parents=True)
     assert find_pyproject(tmp_path / "a" / "b") == path
+
+
+def test_a_pyproject_without_reprobox_is_not_read(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "[tool.black]\nnot toml [")) == LintConfig()
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['[tool.reprobox.lint]\nfail-on = "error"\n',
+     '[ tool . "reprobox" . lint ]\nfail-on = "error"\n',
+     '[tool]\nreprobox.lint.fail-on = "error"\n',
+     '[tool]\nreprobox = { lint = { fail-on = "error" } }\n',
+     'tool.reprobox.lint.fail-on = "error"\n'],
+)  # fmt: skip
+def test_every_spelling_of_the_table_is_read(tmp_path: Path, body: str) -> None:
+    assert load_config(write(tmp_path, body)).fail_on is Severity.ERROR
