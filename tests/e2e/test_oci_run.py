@@ -129,7 +129,9 @@ def test_pool_runs_each_command_in_a_fresh_box(base_image: str) -> None:
         first = pool.run(["sh", "-c", "echo 1 > /tmp/mark; cat /tmp/mark"])
         second = pool.run(["sh", "-c", "cat /tmp/mark 2>/dev/null || echo fresh"])
         slow = pool.run(["sleep", "100"], timeout=1)
+        lines = pool.run(["python3", "-c", "print(1)\nprint('a  b', \"it's\")"])
     assert first.stdout_text == "1\n" and second.stdout_text == "fresh\n"
+    assert lines.stdout_text == "1\na  b it's\n"  # the launcher keeps newlines and quotes
     assert slow.timed_out
 
 

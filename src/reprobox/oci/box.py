@@ -30,13 +30,13 @@ from reprobox.oci.config import BoxPlan, mount_targets_missing, runtime_config
 from reprobox.oci.images import CachedImage, ImageStore
 from reprobox.oci.source import EngineFactory, cached_image
 from reprobox.sandbox.policy import Policy
+from reprobox.sandbox.primed import LAUNCHER
 from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
 
 READ_SIZE = 1 << 16
 INIT_BINARIES = ("tini-static", "catatonit")
-LAUNCHER = ("sh", "-c", 'eval "exec $(cat)"')
 KEEPER = ("sleep", "infinity")
 WRAPPER = '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
 KILL_ALL = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]

@@ -21,7 +21,12 @@ from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
 
-LAUNCHER = ("sh", "-c", 'eval "exec $(cat)"')
+# Reads the command to its end with shell builtins only (no `cat` to fork) and execs it.
+LAUNCHER = (
+    "sh",
+    "-c",
+    'cmd=; while IFS= read -r line; do cmd="$cmd$line\n"; done; eval "exec $cmd$line"',
+)
 
 
 @dataclass
