@@ -197,19 +197,24 @@ def test_cli_exit_codes(base_image: str) -> None:
     assert missing.stderr.strip() == "error: image archive /nonexistent.tar does not exist"
 
 
-def test_cli_ctrl_c_removes_the_box(base_image: str) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_cli_ctrl_c_and_sigterm_remove_the_box(base_image: str, sig: signal.Signals) -> None:
+    token = f"{900 + uuid.uuid4().int % 1000}"
     cli = [sys.executable, "-m", "reprobox", "run", "--backend", "oci", "--image", base_image]
     proc = subprocess.Popen(
-        [*cli, "--", "sh", "-c", "echo started; sleep 100"],
+        [*cli, "--", "sh", "-c", f"echo started; sleep {token}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
     )
     assert proc.stdout is not None and proc.stdout.readline() == "started\n"
-    proc.send_signal(signal.SIGINT)
+    boxes = boxes_of(proc.pid)
+    proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted: the box was removed" in stderr
+    assert len(boxes) == 1 and oci_leftovers(boxes) == []
+    assert processes_with(f"sleep {token}") == []
 
 
 def test_crun_is_refused_with_one_line_on_hybrid_cgroups(base_image: str) -> None:
@@ -255,3 +260,15 @@ def test_gc_removes_the_box_of_an_owner_that_died_with_its_supervisor(base_image
     assert " oci box(es)" in done.stdout and "0 oci box(es)" not in done.stdout
     assert processes_with(f"sleep {token}") == []
     assert oci_leftovers(boxes) == []
+
+
+def test_peak_memory_and_cpu_time_come_from_the_box_cgroup(base_image: str) -> None:
+    alloc = "a = bytearray({} << 20); a[::4096] = b'x' * len(a[::4096])"
+    one_shot = box(base_image).run(["python3", "-c", alloc.format(100)])
+    assert one_shot.peak_memory_bytes is not None and one_shot.peak_memory_bytes > 100 << 20
+    assert one_shot.cpu_time_s is not None and one_shot.cpu_time_s > 0
+    with box(base_image) as session:
+        big = session.run(["python3", "-c", alloc.format(100)])
+        small = session.run(["python3", "-c", alloc.format(10)])
+    assert big.peak_memory_bytes is not None and small.peak_memory_bytes is not None
+    assert big.peak_memory_bytes > 100 << 20 > small.peak_memory_bytes  # reset between runs

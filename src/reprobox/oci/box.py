@@ -197,8 +197,11 @@ class ForegroundBox:
                 f"{self.box.setup.runtime.name} could not start the box: "
                 f"{_last_line(outcome.stderr.value())}"
             )
-        oom = code == SIGKILLED and not outcome.timed_out and rt.oom_kills(self.box.box_id) > 0
-        return outcome.result(code, oom)
+        box_id = self.box.box_id
+        oom = code == SIGKILLED and not outcome.timed_out and rt.oom_kills(box_id) > 0
+        used = rt.usage(box_id)  # the cgroup is still there when the runtime kept the box
+        cpu = rt.cpu_seconds(rt.Usage(None, 0), used)
+        return outcome.result(code, oom, used.peak_memory_bytes, cpu)
 
     def _wait(self) -> int:
         for pipe in (self.proc.stdout, self.proc.stderr, self.proc.stdin):

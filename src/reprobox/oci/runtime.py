@@ -256,6 +256,37 @@ def cgroup_file(box_id: str, controller: str, name: str) -> Path:
     return CGROUP_ROOT / CGROUP_PARENT / box_id / name
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What the box's cgroup says it used (``None`` where the file is missing)."""
+
+    peak_memory_bytes: int | None
+    cpu_ns: int | None
+
+
+def usage(box_id: str, reset_peak: bool = False) -> Usage:
+    """Peak memory and CPU time from the box's cgroup v1 files (two small reads); with
+    ``reset_peak``, the peak starts again from now (for the next session run)."""
+    peak_file = cgroup_file(box_id, "memory", "memory.max_usage_in_bytes")
+    if reset_peak:
+        with contextlib.suppress(OSError):
+            peak_file.write_text("0")
+    return Usage(_number(peak_file), _number(cgroup_file(box_id, "cpuacct", "cpuacct.usage")))
+
+
+def _number(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_seconds(before: Usage, after: Usage) -> float | None:
+    if before.cpu_ns is None or after.cpu_ns is None:
+        return None
+    return (after.cpu_ns - before.cpu_ns) / 1e9
+
+
 def oom_kills(box_id: str) -> int:
     """How many processes the kernel killed for exceeding the box's memory limit."""
     for name, key in (("memory.oom_control", "oom_kill"), ("memory.events", "oom_kill")):

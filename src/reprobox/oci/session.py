@@ -86,6 +86,7 @@ class OciSession:
         """Run ``cmd``; yields live output and returns the result."""
         self._check_alive()
         before = rt.oom_kills(self.box.box_id)
+        start = rt.usage(self.box.box_id, reset_peak=True)
         proc = self._exec(["sh", "-c", WRAPPER, "reprobox", *cmd], cwd=self.box.setup.spec.workdir)
         assert proc.stdout is not None and proc.stderr is not None
         cap = self.box.setup.policy.output_cap_bytes
@@ -99,7 +100,8 @@ class OciSession:
         if self.lost:
             code = SIGKILLED
         oom = code == SIGKILLED and not outcome.timed_out and rt.oom_kills(self.box.box_id) > before
-        return outcome.result(code, oom)
+        end = rt.usage(self.box.box_id)
+        return outcome.result(code, oom, end.peak_memory_bytes, rt.cpu_seconds(start, end))
 
     def kill_all(self) -> None:
         """SIGKILL every process of the command's user; kill the box if that fails."""
