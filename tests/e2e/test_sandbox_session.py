@@ -1,4 +1,5 @@
-"""Sessions, streaming, files in and out, and the pool, on the real engine."""
+"""Sessions, streaming, files in and out, and the pool, on the real engine (the session
+attacks and file copies also on the daemonless oci backend)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.sandbox import OutputChunk, Policy, Sandbox, SandboxPool, Stream
+from reprobox.sandbox.backend import Backend, check_backend
+from tests.e2e.oci_support import my_leftovers, require_oci_tools
 from tests.e2e.test_sandbox_support import leftovers, runtime_param
 
 pytestmark = pytest.mark.e2e
@@ -31,6 +34,18 @@ def runtime(request: pytest.FixtureRequest, base_image: str) -> str | None:
     return runtime_param(request, base_image)
 
 
+@pytest.fixture(params=["engine", "oci"])
+def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param == "oci":
+        require_oci_tools()
+    return check_backend(str(request.param))
+
+
+def nothing_left(labels: dict[str, str]) -> bool:
+    """No container of this case, and no bundle, state or cgroup of this process's oci boxes."""
+    return leftovers(labels) == [] and my_leftovers() == []
+
+
 def others(box: Sandbox, before: str = "") -> list[str]:
     """Processes in the box other than init, the keeper (root's ``sleep``) and the lister."""
     lines = box.run(["sh", "-c", before + LIST]).stdout_text.splitlines()
@@ -44,23 +59,25 @@ def others(box: Sandbox, before: str = "") -> list[str]:
 
 
 def test_session_runs_share_files_and_leave_no_process(
-    engine: Engine, base_image: str, runtime: str | None, labels: dict[str, str]
+    engine: Engine, base_image: str, runtime: str | None, labels: dict[str, str], backend: Backend
 ) -> None:
-    with Sandbox(base_image, Policy(runtime=runtime), labels=labels, engine=engine) as box:
+    policy = Policy(runtime=runtime)
+    with Sandbox(base_image, policy, labels=labels, engine=engine, backend=backend) as box:
         assert box.run(["sh", "-c", "echo 42 > state"]).exit_code == 0
         first = box.run(["sh", "-c", "cat state; sleep 1000 & setsid sleep 999 & exit 3"])
         assert first.exit_code == 3 and first.stdout_text == "42\n"
         assert others(box) == []
         # Control: the listing does see a process that is still running.
         assert [p for p in others(box, "sleep 77 & ") if "(sleep)" in p]
-        assert len(leftovers(labels)) == 1
-    assert leftovers(labels) == []
+        assert len(leftovers(labels)) == (1 if backend == "engine" else 0)
+    assert nothing_left(labels)
 
 
 def test_session_timeout_kills_the_whole_tree_and_the_box_lives_on(
-    engine: Engine, base_image: str, runtime: str | None, labels: dict[str, str]
+    engine: Engine, base_image: str, runtime: str | None, labels: dict[str, str], backend: Backend
 ) -> None:
-    with Sandbox(base_image, Policy(runtime=runtime), labels=labels, engine=engine) as box:
+    policy = Policy(runtime=runtime)
+    with Sandbox(base_image, policy, labels=labels, engine=engine, backend=backend) as box:
         started = time.monotonic()
         tree = "sleep 1000 & (setsid sleep 999 &); echo started; sleep 1000"
         result = box.run(["sh", "-c", tree], timeout=2)
@@ -68,20 +85,21 @@ def test_session_timeout_kills_the_whole_tree_and_the_box_lives_on(
         assert time.monotonic() - started < 15
         assert others(box) == []
         assert box.run(["echo", "alive"]).stdout_text == "alive\n"
-    assert leftovers(labels) == []
+    assert nothing_left(labels)
 
 
 def test_session_fork_bomb_is_killed_even_when_the_box_is_lost(
-    engine: Engine, base_image: str, labels: dict[str, str]
+    engine: Engine, base_image: str, labels: dict[str, str], backend: Backend
 ) -> None:
-    with Sandbox(base_image, Policy(pids_limit=64), labels=labels, engine=engine) as box:
+    policy = Policy(pids_limit=64)
+    with Sandbox(base_image, policy, labels=labels, engine=engine, backend=backend) as box:
         result = box.run(["sh", "-c", "f(){ f | f & }; f; sleep 30"], timeout=3)
         assert result.timed_out or result.exit_code != 0
         # When the pids limit left no room for a killer exec, the container itself was
         # killed and the box is lost (SandboxError); otherwise nothing may remain.
         with contextlib.suppress(errors.SandboxError):
             assert others(box) == []
-    assert leftovers(labels) == []
+    assert nothing_left(labels)
 
 
 def test_streaming_reports_live_chunks_and_the_right_exit_code(
@@ -104,12 +122,12 @@ def test_streaming_reports_live_chunks_and_the_right_exit_code(
 
 
 def test_copy_in_and_out_round_trip_and_refuse_escaping_links(
-    engine: Engine, base_image: str, labels: dict[str, str], tmp_path: Path
+    engine: Engine, base_image: str, labels: dict[str, str], tmp_path: Path, backend: Backend
 ) -> None:
     src = tmp_path / "src"
     src.mkdir()
     (src / "data.txt").write_text("hello")
-    with Sandbox(base_image, labels=labels, engine=engine) as box:
+    with Sandbox(base_image, labels=labels, engine=engine, backend=backend) as box:
         box.copy_in(src)
         result = box.run(["sh", "-c", "cat src/data.txt > out.txt; echo made >> out.txt"])
         assert result.exit_code == 0
@@ -119,7 +137,7 @@ def test_copy_in_and_out_round_trip_and_refuse_escaping_links(
         with pytest.raises(errors.SandboxError, match="refused"):
             box.copy_out("evil", tmp_path / "evil")
         assert not (tmp_path / "evil" / "evil").exists()
-    assert leftovers(labels) == []
+    assert nothing_left(labels)
 
 
 def test_missing_image_says_so_without_pulling(engine: Engine, labels: dict[str, str]) -> None:
