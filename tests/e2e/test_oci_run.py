@@ -105,6 +105,11 @@ def test_a_runtime_failure_half_way_is_one_error_and_leaves_nothing(base_image: 
     # A CPU quota below the kernel's minimum: runc creates the box, then fails to set it up.
     with pytest.raises(errors.SandboxError, match="runc could not start the box"):
         box(base_image, cpus=0.0001).run(["true"])
+    with pytest.raises(errors.SandboxError, match="runc could not start the box"):  # a session
+        box(base_image, cpus=0.0001).__enter__()
+    with pytest.raises(errors.SandboxError, match="runc could not start the box"):  # the pool
+        with SandboxPool(base_image, Policy(cpus=0.0001), size=1, backend="oci") as pool:
+            pool.run(["true"])
 
 
 def test_session_copies_files_and_each_run_leaves_no_process(

@@ -68,7 +68,9 @@ def test_session_runs_share_files_and_leave_no_process(
         assert first.exit_code == 3 and first.stdout_text == "42\n"
         assert others(box) == []
         # Control: the listing does see a process that is still running.
-        assert [p for p in others(box, "sleep 77 & ") if "(sleep)" in p]
+        # (Waiting until the background child has exec'd sleep: it is briefly a forked sh.)
+        running = 'sleep 77 & until read -r c < /proc/$!/comm && [ "$c" = sleep ]; do :; done; '
+        assert [p for p in others(box, running) if "(sleep)" in p]
         assert len(leftovers(labels)) == (1 if backend == "engine" else 0)
     assert nothing_left(labels)
 
