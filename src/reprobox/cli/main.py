@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "pin": "reprobox.cli.pin:pin",
     "run": "reprobox.cli.run:run",
     "mcp": "reprobox.cli.mcp:mcp",
+    "batch": "reprobox.cli.batch:batch",
     "gc": "reprobox.cli.gc:gc",
 }
 # Commands that never use the engine, so log nothing: they skip importing logging (lint is
