@@ -71,5 +71,3 @@ def _as_job(job: Job | Mapping[str, Any]) -> Job:
         return Job.from_json(dict(job))
     except ValueError as exc:
         raise errors.UsageError(f"job {job.get('id')!r}: {exc}") from exc
-
-

@@ -13,9 +13,7 @@ PROGRAM = "program.py"
 
 def program(problem: Mapping[str, str], completion: str) -> str:
     """The program that passes when ``completion`` solves ``problem``."""
-    return (
-        f"{problem['prompt']}{completion}\n{problem['test']}\ncheck({problem['entry_point']})\n"
-    )
+    return f"{problem['prompt']}{completion}\n{problem['test']}\ncheck({problem['entry_point']})\n"
 
 
 def job(

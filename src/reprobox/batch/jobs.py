@@ -82,9 +82,7 @@ class BadJobs(errors.UsageError):
     def __init__(self, path: str, bad: list[BadLine], total_bad: int) -> None:
         shown = "; ".join(f"{path}:{b.line}: {b.reason}" for b in bad[:1])
         more = f" (and {total_bad - 1} more bad lines)" if total_bad > 1 else ""
-        super().__init__(
-            f"{shown}{more}", "fix the jobs file; nothing was run (exit 2)"
-        )
+        super().__init__(f"{shown}{more}", "fix the jobs file; nothing was run (exit 2)")
         self.path = path
         self.bad = bad
         self.total_bad = total_bad

@@ -50,8 +50,9 @@ class JobResult:
     def failed(
         cls, job_id: JobId, error: str, duration_s: float = 0.0, node: str | None = None
     ) -> JobResult:
-        return cls(id=job_id, exit_code=None, duration_s=round(duration_s, 3), node=node,
-                   error=error)
+        return cls(
+            id=job_id, exit_code=None, duration_s=round(duration_s, 3), node=node, error=error
+        )
 
     @property
     def status(self) -> str:

@@ -150,7 +150,9 @@ class _Bar:
         self.counts: dict[str, int] = {}
 
     def started(self, to_run: int, skipped: int) -> None:
+        """Drawn only once the input is checked, so a bad file prints nothing else."""
         self.task = self.progress.add_task("batch", total=to_run, rate="", counts="")
+        self.progress.start()
 
     def finished(self, result: JobResult) -> None:
         self.counts[result.status] = self.counts.get(result.status, 0) + 1
@@ -163,8 +165,8 @@ class _Bar:
         self.progress.update(self.task, rate=rate, counts=counts)
 
     def __enter__(self) -> _Bar:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.stop()
