@@ -144,7 +144,7 @@ class _Bar:
             TimeRemainingColumn(),
             TextColumn("{task.fields[counts]}"),
             console=common.err,
-            transient=False,
+            disable=not common.err.is_terminal,  # a log file gets the summary alone
         )
         self.task: TaskID | None = None
         self.counts: dict[str, int] = {}
