@@ -1,0 +1,75 @@
+"""``reprobox batch --cluster`` on a real 2-node Ray cluster started by the test, inside a
+network namespace of its own where 127.0.0.1 is the only address (Ray never sees another
+interface): both nodes serve, the second is removed mid-batch, and every id still has exactly
+one result line; boxes of the lost node die by their deadline."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reprobox.batch import Job
+from tests.e2e.batch_support import by_id, write_jobs
+from tests.e2e.oci_support import oci_leftovers, require_oci_tools
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+SCRIPT = Path(__file__).with_name("ray_batch_cluster.py")
+REPO = Path(__file__).resolve().parents[2]
+JOBS = 200
+
+
+def require_namespace_and_ray() -> None:
+    pytest.importorskip("ray", reason="the ray extra (pip install 'reprobox[ray]')")
+    if os.geteuid() != 0 or not (shutil.which("unshare") and shutil.which("ip")):
+        pytest.skip("a private network namespace needs root, unshare and ip")
+
+
+def in_private_network(*argv: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a new network namespace with only the loopback interface up."""
+    inner = " ".join(["ip link set lo up && exec", *(f"'{a}'" for a in argv)])
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        ["unshare", "--net", "sh", "-c", inner],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+
+
+def test_two_nodes_serve_and_a_lost_node_loses_no_job(base_image: str, tmp_path: Path) -> None:
+    require_namespace_and_ray()
+    require_oci_tools()
+    before = set(oci_leftovers())
+    jobs = [Job(i, f"sleep 0.2; echo {i}") for i in range(JOBS)]
+    path = write_jobs(tmp_path / "jobs.jsonl", jobs)
+    out = tmp_path / "out.jsonl"
+    done = in_private_network(
+        sys.executable, str(SCRIPT), str(path), str(out), base_image, "oci", "40", timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["returncode"] == 0, report["stderr"][-3000:]
+    assert report["removed_at"] is not None, "the second node never served before removal"
+    found = by_id(out)
+    assert sorted(found) == list(range(JOBS))
+    assert all(found[i]["stdout"] == f"{i}\n" and found[i]["exit_code"] == 0 for i in found)
+    nodes = {r["node"] for r in found.values()}
+    assert len(nodes) == 2 and any(report["second"][:8] in n for n in nodes)
+    summary = report["stdout"]
+    print(summary)
+    assert f"{JOBS} jobs run" in summary and f"{JOBS} ok" in summary
+    assert "ran again on another node after their node was lost" in summary, summary
+    # The lost node's boxes die by their deadline (the policy's 30 s at most), not never.
+    deadline = time.monotonic() + 60
+    while set(oci_leftovers()) - before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert set(oci_leftovers()) - before == set()
