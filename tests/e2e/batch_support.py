@@ -56,3 +56,25 @@ def by_id(path: Path) -> dict[Any, dict[str, Any]]:
     found = {r["id"]: r for r in lines}
     assert len(found) == len(lines), "an id has more than one result line"
     return found
+
+
+def box_processes(box_id: str) -> list[str]:
+    """The processes still in an oci box's cgroup (none when the cgroup is gone)."""
+    from reprobox.oci import runtime as rt
+
+    procs = rt.cgroup_file(box_id, "memory", "cgroup.procs")
+    return procs.read_text().split() if procs.exists() else []
+
+
+def remove_lost_boxes(paths: set[str]) -> None:
+    """Delete what oci boxes whose owner and supervisor were killed left behind (runtime state,
+    cgroup, bundle), as ``runc delete --force`` does."""
+    import shutil
+
+    from reprobox.oci import runtime as rt
+
+    ids = {Path(p).name for p in paths}
+    runtime = rt.find_runtime(None)
+    for box_id in ids:
+        rt.delete(runtime, box_id, "disabled")
+        shutil.rmtree(rt.run_dir() / "boxes" / box_id, ignore_errors=True)

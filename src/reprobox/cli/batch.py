@@ -115,7 +115,8 @@ def _bad_lines(exc: BadJobs) -> None:
         click.echo(f"error: {plain(exc.path)}:{bad.line}: {plain(bad.reason)}", err=True)
     more = exc.total_bad - len(exc.bad)
     tail = f" ({more} more not shown)" if more else ""
-    click.echo(f"{exc.total_bad} bad lines{tail}; no job was run", err=True)
+    lines = "line" if exc.total_bad == 1 else "lines"
+    click.echo(f"{exc.total_bad} bad {lines}{tail}; no job was run", err=True)
     sys.exit(int(ExitCode.USAGE))
 
 
