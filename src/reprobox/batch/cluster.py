@@ -78,10 +78,9 @@ def import_ray() -> ModuleType:
     try:
         import ray
     except ImportError as exc:
-        raise errors.DependencyMissing(
-            "--cluster needs Ray, which is not installed",
-            "pip install 'reprobox[ray]' (on the driver and on every node)",
-        ) from exc
+        from reprobox.tools import RAY
+
+        raise RAY.missing("reprobox batch --cluster runs its jobs on a Ray cluster") from exc
     return ray
 
 

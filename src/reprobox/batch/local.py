@@ -30,7 +30,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 # A box that cannot run any job (no engine, no image, a missing tool) ends the batch: writing
 # the same error for every remaining job would only have to be undone.
-FATAL = (errors.EngineUnavailable, errors.ImageNotFound, errors.DependencyMissing)
+FATAL = (errors.EngineUnavailable, errors.ImageNotFound, errors.ToolMissing)
 
 
 def default_workers() -> int:

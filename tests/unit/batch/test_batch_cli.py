@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -50,3 +52,22 @@ def test_a_foreign_results_file_is_exit_2_and_left_alone(tmp_path: Path) -> None
     assert code == 2
     assert stderr.splitlines()[0] == f"error: {out}:1: not a result line of reprobox batch"
     assert out.read_text() == "not mine\n"
+
+
+def test_cluster_without_ray_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text('{"id": 1, "command": "true"}\n')
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "from reprobox.cli.main import main; sys.argv = ['reprobox'] + sys.argv[1:]; main()"
+    )
+    args = ["batch", str(jobs), "--out", str(tmp_path / "o"), "--image", "x", "--cluster", "auto"]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 3
+    assert done.stderr.splitlines() == [
+        "error: Ray is not installed (PyPI package reprobox[ray]): reprobox batch --cluster "
+        "runs its jobs on a Ray cluster",
+        "hint: install it: pip install 'reprobox[ray]'",
+    ]
