@@ -66,15 +66,31 @@ def box_processes(box_id: str) -> list[str]:
     return procs.read_text().split() if procs.exists() else []
 
 
-def remove_lost_boxes(paths: set[str]) -> None:
+def remove_lost_boxes(ids: set[str]) -> None:
     """Delete what oci boxes whose owner and supervisor were killed left behind (runtime state,
     cgroup, bundle), as ``runc delete --force`` does."""
     import shutil
 
     from reprobox.oci import runtime as rt
 
-    ids = {Path(p).name for p in paths}
     runtime = rt.find_runtime(None)
     for box_id in ids:
         rt.delete(runtime, box_id, "disabled")
         shutil.rmtree(rt.run_dir() / "boxes" / box_id, ignore_errors=True)
+
+
+def labelled_boxes(key: str, value: str) -> set[str]:
+    """IDs of the oci boxes whose bundle carries the label ``key=value``."""
+    import json
+
+    from reprobox.oci import runtime as rt
+
+    found = set()
+    for config in (rt.run_dir() / "boxes").glob("*/config.json"):
+        try:
+            annotations = json.loads(config.read_text()).get("annotations", {})
+        except (OSError, ValueError):
+            continue
+        if annotations.get(key) == value:
+            found.add(config.parent.name)
+    return found

@@ -2,7 +2,7 @@
 (``ray.cluster_utils.Cluster``), ``reprobox batch --cluster`` against it, and the second node
 removed mid-batch. Prints one JSON line: what the test asserts on.
 
-Usage: python ray_batch_cluster.py JOBS OUT IMAGE BACKEND REMOVE_AFTER_LINES
+Usage: python ray_batch_cluster.py JOBS OUT IMAGE BACKEND REMOVE_AFTER_LINES LABEL
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def lines_with(path: Path, node_id: str) -> tuple[int, int]:
 
 
 def main() -> None:
-    jobs, out, image, backend, remove_after = sys.argv[1:6]
+    jobs, out, image, backend, remove_after, label = sys.argv[1:7]
     from ray.cluster_utils import Cluster
 
     args = {"num_cpus": 1, "resources": {"reprobox": 2}}
@@ -48,6 +48,8 @@ def main() -> None:
             backend,
             "--cluster",
             cluster.address,
+            "--label",
+            label,
         ]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         removed_at = None

@@ -17,9 +17,16 @@ import pytest
 
 from reprobox.batch import Job
 from reprobox.batch.humaneval import job as humaneval_job
-from tests.e2e.batch_support import batch, by_id, humaneval_jobs, problems, write_jobs
-from tests.e2e.oci_support import oci_leftovers, require_oci_tools
-from tests.e2e.test_sandbox_support import host_listener, leftovers
+from tests.e2e.batch_support import (
+    batch,
+    by_id,
+    humaneval_jobs,
+    labelled_boxes,
+    problems,
+    write_jobs,
+)
+from tests.e2e.oci_support import require_oci_tools
+from tests.e2e.test_sandbox_support import CASE_LABEL, host_listener, leftovers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,19 +35,21 @@ def label_args(labels: dict[str, str]) -> list[str]:
     return [a for k, v in labels.items() for a in ("--label", f"{k}={v}")]
 
 
-def test_canonical_solutions_all_pass_on_oci(base_image: str, tmp_path: Path) -> None:
+def test_canonical_solutions_all_pass_on_oci(
+    base_image: str, tmp_path: Path, labels: dict[str, str]
+) -> None:
     require_oci_tools()
-    before = set(oci_leftovers())
     jobs = write_jobs(tmp_path / "jobs.jsonl", humaneval_jobs(lambda p: p["canonical_solution"]))
     out = tmp_path / "out.jsonl"
-    done = batch(jobs, "--out", out, "--image", base_image, "--backend", "oci", "--timeout", "20")
+    args = ["--image", base_image, "--backend", "oci", "--timeout", "20", *label_args(labels)]
+    done = batch(jobs, "--out", out, *args)
     assert done.returncode == 0, done.stderr
     found = by_id(out)
     assert sorted(found) == sorted(p["task_id"] for p in problems())
     failed = {i: r["stderr"][-300:] for i, r in found.items() if r["exit_code"] != 0}
     assert failed == {}
     assert done.stdout.splitlines()[0].endswith("164 ok, 0 failed, 0 timed out, 0 error")
-    assert set(oci_leftovers()) - before == set()
+    assert labelled_boxes(CASE_LABEL, labels[CASE_LABEL]) == set()
 
 
 def _probe_host(stop: threading.Event, delays: list[float]) -> None:

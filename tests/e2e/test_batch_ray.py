@@ -11,18 +11,26 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
 from reprobox.batch import Job
-from tests.e2e.batch_support import box_processes, by_id, remove_lost_boxes, write_jobs
-from tests.e2e.oci_support import oci_leftovers, require_oci_tools
+from tests.e2e.batch_support import (
+    box_processes,
+    by_id,
+    labelled_boxes,
+    remove_lost_boxes,
+    write_jobs,
+)
+from tests.e2e.oci_support import require_oci_tools
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SCRIPT = Path(__file__).with_name("ray_batch_cluster.py")
 REPO = Path(__file__).resolve().parents[2]
 JOBS = 200
+CASE = "io.reprobox.test.batch-case"
 
 
 def require_namespace_and_ray() -> None:
@@ -48,12 +56,20 @@ def in_private_network(*argv: str, timeout: float) -> subprocess.CompletedProces
 def test_two_nodes_serve_and_a_lost_node_loses_no_job(base_image: str, tmp_path: Path) -> None:
     require_namespace_and_ray()
     require_oci_tools()
-    before = set(oci_leftovers())
+    case = uuid.uuid4().hex
     jobs = [Job(i, f"sleep 0.2; echo {i}") for i in range(JOBS)]
     path = write_jobs(tmp_path / "jobs.jsonl", jobs)
     out = tmp_path / "out.jsonl"
     done = in_private_network(
-        sys.executable, str(SCRIPT), str(path), str(out), base_image, "oci", "40", timeout=900
+        sys.executable,
+        str(SCRIPT),
+        str(path),
+        str(out),
+        base_image,
+        "oci",
+        "40",
+        f"{CASE}={case}",
+        timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -73,12 +89,12 @@ def test_two_nodes_serve_and_a_lost_node_loses_no_job(base_image: str, tmp_path:
     # The lost node's boxes die with it: when Ray removes a node it kills its workers' child
     # processes too (the boxes' supervisors among them), so nothing of them runs on; what the
     # runtime kept of them (state, cgroup, bundle) is removed here.
-    lost = set(oci_leftovers()) - before
+    lost = labelled_boxes(CASE, case)
     try:
         deadline = time.monotonic() + 40  # the policy's 30 s deadline, and a margin
-        while any(box_processes(Path(p).name) for p in lost) and time.monotonic() < deadline:
+        while any(box_processes(b) for b in lost) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert [p for p in lost if box_processes(Path(p).name)] == []
+        assert [b for b in lost if box_processes(b)] == []
     finally:
         remove_lost_boxes(lost)
-    assert set(oci_leftovers()) - before == set()
+    assert labelled_boxes(CASE, case) == set()
