@@ -12,13 +12,22 @@ if TYPE_CHECKING:
     from reprobox.sandbox.policy import Policy
     from reprobox.sandbox.pool import SandboxPool
     from reprobox.sandbox.result import RunResult
+    from reprobox.sandbox.spec import Mount
 
 __version__ = "0.1.0"
 
-__all__ = ["Policy", "ReproboxError", "RunResult", "Sandbox", "SandboxPool", "__version__"]
+__all__ = [
+    "Mount",
+    "Policy",
+    "ReproboxError",
+    "RunResult",
+    "Sandbox",
+    "SandboxPool",
+    "__version__",
+]
 
 # The sandbox imports the docker SDK; load it on first use so ``import reprobox`` stays cheap.
-_LAZY = {"Policy", "RunResult", "Sandbox", "SandboxPool"}
+_LAZY = {"Mount", "Policy", "RunResult", "Sandbox", "SandboxPool"}
 
 
 def __getattr__(name: str) -> Any:

@@ -89,6 +89,7 @@ def test_default_image_is_the_pinned_python_image() -> None:
 
 
 def test_explain_says_what_is_and_is_not_blocked(tmp_path: Path) -> None:
+    os.chown(tmp_path, 65534, 65534)  # a writable mount the box's user can write to
     done = reprobox_cli("run", "--explain", "--network", "host", "--mount", f"{tmp_path}:rw")
     assert done.returncode == 0
     assert "shares the host's kernel" in done.stdout

@@ -77,6 +77,9 @@ def _check_host() -> str:
     return tools.find(tools.DEBOOTSTRAP, "reprobox base builds the image's root with it")
 
 
+LOG_DIR = "/var/tmp"
+
+
 def build_base(
     engine: Engine, spec: BaseSpec, progress: Progress = lambda _: None
 ) -> BaseImageResult:
@@ -121,26 +124,39 @@ def _debootstrap(binary: str, spec: BaseSpec, root: Path, progress: Progress) ->
     if spec.mirror:
         cmd.append(spec.mirror)
     progress(f"debootstrap {spec.suite} (minbase + {', '.join(PACKAGES)}): about a minute")
-    tail: list[str] = []
+    lines: list[str] = []
     with subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
     ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip()
-            tail = [*tail[-19:], line]
+            lines.append(line)
             if line.startswith(("I: Retrieving", "I: Validating")):
                 continue  # one line per package: too chatty for progress
             if line.startswith(("I: ", "W: ", "E: ")):
                 progress(line[3:])
         code = proc.wait()
     if code != 0:
-        last = next((t for t in reversed(tail) if t.startswith("E:")), tail[-1] if tail else "")
+        last = next((t for t in reversed(lines) if t.startswith("E:")), lines[-1] if lines else "")
         raise errors.BaseImageError(
             f"debootstrap {spec.suite} failed (exit {code}): {last.strip()}",
             "check the suite name and that the Debian mirror is reachable; "
-            "the full log is in debootstrap.log in the target folder",
+            f"the full log is in {_keep_log(root, lines)}",
         )
+
+
+def _keep_log(root: Path, output: list[str]) -> Path:
+    """debootstrap's output and its own log, kept outside the work folder (which is removed)."""
+    own = root / "debootstrap" / "debootstrap.log"
+    text = "\n".join(output) + "\n"
+    if own.is_file():
+        text += f"\n--- {own.name} ---\n" + own.read_text(encoding="utf-8", errors="replace")
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="reprobox-base-", suffix=".log", dir=LOG_DIR, delete=False
+    ) as handle:
+        handle.write(text)
+    return Path(handle.name)
 
 
 def _python_version(root: Path) -> str:

@@ -119,7 +119,7 @@ def _source_date(root: Path, env: Mapping[str, str], in_git: bool) -> tuple[int,
         stamp = (_git(root, "log", "-1", "--format=%ct") or "").strip()
         if stamp.isdigit():
             return int(stamp), "last git commit"
-    return 0, "default (no git history, no SOURCE_DATE_EPOCH)"
+    return 0, "default: no git history, no SOURCE_DATE_EPOCH"
 
 
 def _tracked_modes(root: Path) -> dict[str, int]:

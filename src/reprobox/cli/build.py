@@ -15,6 +15,7 @@ from reprobox.build import Backend, BuildSpec, build
 from reprobox.build.report import render_text, to_json
 from reprobox.build.verify import verify
 from reprobox.cli.common import engine_from, err, guarded, literal, out
+from reprobox.cli.placement import FolderBeforeDashDash
 from reprobox.exitcodes import ExitCode
 from reprobox.images import image_tag
 from reprobox.suite import TestSpec, run_tests
@@ -129,7 +130,9 @@ def _write(chunk: bytes) -> None:
     sys.stdout.buffer.flush()
 
 
-@click.command(name="test", context_settings={"ignore_unknown_options": True})
+@click.command(
+    name="test", cls=FolderBeforeDashDash, context_settings={"ignore_unknown_options": True}
+)
 @_DIR
 @_BUILD_ARG
 @_FILE

@@ -50,8 +50,10 @@ def __getattr__(name: str) -> Any:
 
 def plain(text: str) -> str:
     """``text`` from outside reprobox (build or command output, engine messages) without
-    terminal escape sequences or control characters, so it cannot drive the terminal."""
-    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+    terminal escape sequences, control characters or undecodable bytes (lone surrogates), so it
+    cannot drive the terminal nor fail to print."""
+    printable = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?"
+    return _CONTROLS.sub("", _ESCAPES.sub("", printable))
 
 
 def literal(text: str, style: str = "") -> Text:
@@ -60,6 +62,14 @@ def literal(text: str, style: str = "") -> Text:
     from rich.text import Text
 
     return Text(plain(text), style=style)
+
+
+def os_error(exc: OSError) -> errors.ReproboxError:
+    """An operating-system error that reached the CLI, as one line (exit 3)."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return errors.ReproboxError(
+        f"{where}{exc.strerror or exc}", "check the paths and permissions on the command line"
+    )
 
 
 def fail(error: BaseException, code: int | None = None) -> NoReturn:
@@ -82,6 +92,8 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except errors.ReproboxError as exc:
             fail(exc)
+        except OSError as exc:  # a path the library did not expect (name too long, a loop)
+            fail(os_error(exc))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))

@@ -86,6 +86,12 @@ def lint(
     ctx.exit(int(ExitCode.FINDINGS if report.failed else ExitCode.OK))
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
     import tempfile
@@ -96,6 +102,7 @@ def write_atomically(path: Path, text: str) -> None:
     except OSError as exc:
         raise errors.LintError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temp, path)

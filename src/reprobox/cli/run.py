@@ -16,7 +16,8 @@ import click
 
 from reprobox import errors
 from reprobox.cli.box_options import box_options, box_request
-from reprobox.cli.common import fail
+from reprobox.cli.common import fail, os_error
+from reprobox.cli.placement import CommandFirstOptionsLast
 from reprobox.exitcodes import for_run, for_run_error
 from reprobox.sandbox.signals import Terminated
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from reprobox.sandbox.result import OutputChunk, RunResult
 
 
-@click.command(context_settings={"allow_interspersed_args": False})
+@click.command(cls=CommandFirstOptionsLast, context_settings={"allow_interspersed_args": False})
 @box_options
 @click.option(
     "--copy-in",
@@ -68,6 +69,8 @@ def run(
         code = _execute(ctx, request, as_json)
     except errors.ReproboxError as exc:
         fail(exc, int(for_run_error(exc)))
+    except OSError as exc:
+        fail(os_error(exc), int(for_run_error(exc)))
     except (KeyboardInterrupt, Terminated) as exc:
         click.echo("interrupted: the box was removed", err=True)
         sys.exit(int(for_run_error(exc)))
@@ -81,7 +84,10 @@ def _request(command: tuple[str, ...], options: dict[str, Any]) -> RunRequest:
 def _explain(request: RunRequest) -> None:
     from reprobox.sandbox.explain import explain
 
-    click.echo(explain(request.policy(), request.parsed_mounts(), request.image))
+    policy, mounts = request.policy(), request.parsed_mounts()
+    for mount in mounts:
+        mount.check_writable(policy.user)  # what the run would refuse, --explain refuses too
+    click.echo(explain(policy, mounts, request.image))
 
 
 def _execute(ctx: click.Context, request: RunRequest, as_json: bool) -> int:

@@ -7,6 +7,7 @@ missing hadolint are errors (exit 3), a path that does not exist is a usage erro
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,12 @@ from reprobox.lint.report import LintReport
 from reprobox.lint.rules import BY_ID, INTERNAL_ERROR, RULES
 from reprobox.lint.rules.interface import Finding, Rule, RuleMeta, Severity
 
+_HADOLINT_ID = re.compile(r"(?:DL|SC)[0-9]{4}")
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox"})
+
+
+def _known_rule(rule_id: str) -> bool:
+    return rule_id.upper() in BY_ID or _HADOLINT_ID.fullmatch(rule_id.upper()) is not None
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,15 @@ class LintOptions:
     fail_on: Severity | None = None
     hadolint: bool = False
     config: LintConfig = field(default_factory=LintConfig)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(i for i in self.ignore if not _known_rule(i))
+        if unknown:
+            raise errors.UsageError(
+                f"--ignore {', '.join(unknown)}: no such rule",
+                f"rule IDs are {', '.join(sorted(BY_ID))} (and hadolint's DLnnnn/SCnnnn); "
+                "reprobox rules lists them",
+            )
 
     @property
     def ignored(self) -> frozenset[str]:
@@ -54,12 +69,21 @@ def discover(paths: Sequence[Path], recursive: bool) -> list[Path]:
     """The Dockerfiles named by ``paths`` (files, folders, or trees with ``recursive``)."""
     found: list[Path] = []
     for path in paths:
-        if not path.exists():
+        try:
+            kind = "missing" if not path.exists() else "file" if path.is_file() else "other"
+        except OSError as exc:  # a name too long, a symlink loop, ...
+            raise errors.UsageError(f"cannot use {path}: {exc.strerror or exc}") from exc
+        if kind == "missing":
             raise errors.UsageError(f"{path} does not exist")
-        if path.is_file():
+        if kind == "file":
             found.append(path)
             continue
-        matches = sorted(_walk(path) if recursive else _listing(path))
+        if not path.is_dir():
+            raise errors.UsageError(f"{path} is neither a Dockerfile nor a folder")
+        try:
+            matches = sorted(_walk(path) if recursive else _listing(path))
+        except OSError as exc:
+            raise errors.LintError(f"cannot read {path}: {exc.strerror or exc}") from exc
         if not matches:
             raise errors.UsageError(
                 f"no Dockerfile in {path}", hint="name a file, or add --recursive"

@@ -22,6 +22,7 @@ from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import shielded
 from reprobox.sandbox.spec import keeper_user
+from reprobox.sandbox.transfer import tar_error
 
 EXEC_TIMEOUT_S = 10.0
 
@@ -122,7 +123,7 @@ class OciSession:
         proc = self._exec(["tar", "-x", "-f", "-", "-C", dest], stdin=True)
         _, stderr = proc.communicate(archive)
         if proc.returncode != 0:
-            raise errors.SandboxError(f"copy into {dest} failed: {_tail(stderr)}")
+            raise errors.SandboxError(f"copy into {dest} failed: {tar_error(stderr)}")
 
     def copy_out(self, folder: str, name: str, limit: int) -> bytes:
         """A tar of ``name`` in ``folder`` inside the box (at most ``limit`` bytes)."""
@@ -135,7 +136,7 @@ class OciSession:
         proc.stdout.close()
         proc.stderr.close()
         if proc.wait() != 0:
-            raise errors.SandboxError(f"copy out of {path} failed: {_tail(stderr.value())}")
+            raise errors.SandboxError(f"copy out of {path} failed: {tar_error(stderr.value())}")
         if data.truncated:
             raise errors.SandboxError(f"copy out of {path} failed: larger than {limit} bytes")
         return data.value()
@@ -146,8 +147,3 @@ class OciSession:
                 "this box was lost: a command exhausted it and the box was killed",
                 "open a new Sandbox",
             )
-
-
-def _tail(stderr: bytes) -> str:
-    lines = stderr.decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else "no error message"

@@ -107,6 +107,8 @@ class Sandbox:
         self.image = image
         self.policy = policy or Policy()
         self.mounts = tuple(m if isinstance(m, Mount) else Mount.parse(m) for m in mounts)
+        for mount in self.mounts:
+            mount.check_writable(self.policy.user)  # refused now, not half-way through a run
         self.workdir = workdir
         self.labels = dict(labels or {})
         self._engine = engine
@@ -193,15 +195,17 @@ class Sandbox:
         box.copy_in(transfer.pack(Path(path), uid, gid), dest or self.workdir)
 
     def copy_out(self, path: str, dest: str | Path) -> list[str]:
-        """Copy ``path`` (relative to the working folder, or absolute; ``"."`` is the working
-        folder's contents) into the host folder ``dest``, refusing unsafe archive members;
-        returns the names written."""
+        """Copy ``path`` (relative to the working folder, or absolute) out of the box into
+        the host folder ``dest`` (created when missing), refusing unsafe archive members.
+        A folder's *contents* land in ``dest`` (``copy_out("out", "./out")`` gives
+        ``./out/answer.txt``, as ``cp -r out/. ./out`` would; ``"."`` is the working folder);
+        a file lands in ``dest`` under its own name. Returns the names written."""
         from reprobox.sandbox import transfer
 
         box = self._require_session("copy_out")
         folder, name = self._split(path)
         data = box.copy_out(folder, name, COPY_OUT_LIMIT)
-        return transfer.unpack(data, Path(dest))
+        return transfer.unpack(data, Path(dest), contents_of=name)
 
     # --- helpers --------------------------------------------------------------------------
     def _split(self, path: str) -> tuple[str, str]:

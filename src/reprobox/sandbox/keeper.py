@@ -26,6 +26,7 @@ from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
 from reprobox.sandbox.spec import KEEPER, keeper_user
+from reprobox.sandbox.transfer import tar_error
 
 # "$@" runs the command; then everything the command's user can signal is killed.
 WRAPPER = '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
@@ -173,7 +174,7 @@ def copy_in(box: KeeperBox, archive: bytes, dest: str) -> None:
     finally:
         c.close(sock)
     if box.exit_code(exec_id) != 0:
-        raise errors.SandboxError(f"copy into {dest} failed: {_tail(stderr)}")
+        raise errors.SandboxError(f"copy into {dest} failed: {tar_error(stderr)}")
 
 
 def copy_out(box: KeeperBox, folder: str, name: str, limit: int) -> bytes:
@@ -188,12 +189,7 @@ def copy_out(box: KeeperBox, folder: str, name: str, limit: int) -> bytes:
     finally:
         c.close(sock)
     if box.exit_code(exec_id) != 0:
-        raise errors.SandboxError(f"copy out of {path} failed: {_tail(stderr.value())}")
+        raise errors.SandboxError(f"copy out of {path} failed: {tar_error(stderr.value())}")
     if data.truncated:
         raise errors.SandboxError(f"copy out of {path} failed: larger than {limit} bytes")
     return data.value()
-
-
-def _tail(stderr: bytes) -> str:
-    lines = stderr.decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else "no error message"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -21,6 +22,9 @@ MINIMAL_ENV: tuple[tuple[str, str], ...] = (
     ("HOME", "/work"),
     ("TMPDIR", "/tmp"),
     ("LANG", "C.UTF-8"),
+    # Python's output reaches the caller as it is printed, not when a buffer fills: output
+    # of a box always goes to a pipe. Override it with Policy(env=...) or with_env().
+    ("PYTHONUNBUFFERED", "1"),
 )
 
 
@@ -66,8 +70,14 @@ class Policy:
 
     @classmethod
     def strict(cls, engine: Engine | None = None, **overrides: object) -> Policy:
-        """The defaults, plus the gVisor ``runsc`` runtime when ``engine`` has it registered."""
-        runtime = "runsc" if engine is not None and engine.info().has_runsc else None
+        """The defaults, plus the gVisor ``runsc`` runtime when the engine has it registered
+        (``engine``, or else the default one: ``DOCKER_HOST`` or the local socket)."""
+        if engine is None:
+            from reprobox.engine import connect
+
+            with contextlib.closing(connect()) as default:
+                return cls.strict(default, **overrides)
+        runtime = "runsc" if engine.info().has_runsc else None
         return dataclasses.replace(cls(runtime=runtime), **overrides)  # type: ignore[arg-type]
 
     def relaxed(self, **changes: object) -> Policy:

@@ -19,11 +19,15 @@ KIND = "sandbox"
 
 @dataclass(frozen=True)
 class Mount:
-    """A host folder (or file) to show inside the box, read-only unless ``writable``."""
+    """A host folder (or file) to show inside the box, read-only unless ``writable``.
+    ``source`` may be given as a string; it is kept as a :class:`~pathlib.Path`."""
 
-    source: Path
+    source: str | Path
     target: str | None = None
     writable: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", Path(self.source))
 
     @classmethod
     def parse(cls, text: str) -> Mount:
@@ -33,15 +37,47 @@ class Mount:
             path, mode = text, "ro"
         return cls(Path(path), None, mode == "rw")
 
+    def check_writable(self, user: str) -> None:
+        """A writable mount must be writable for ``user`` (``UID[:GID]``, the box's user):
+        :class:`~reprobox.errors.UsageError` saying why not and what to change."""
+        source = Path(self.source).expanduser().resolve()
+        if self.writable and source.exists():
+            _check_writable(source, user)
+
     def bind(self) -> BindMount:
         """The engine bind for this mount; the source must exist (never created silently)."""
-        source = self.source.expanduser().resolve()
+        source = Path(self.source).expanduser().resolve()
         if not source.exists():
             raise errors.UsageError(f"mount source {self.source} does not exist")
         target = self.target or f"{MOUNT_ROOT}/{source.name or 'root'}"
         if not PurePosixPath(target).is_absolute():
             raise errors.UsageError(f"mount target {target} must be an absolute path")
         return BindMount(str(source), target, read_only=not self.writable)
+
+
+def _check_writable(source: Path, user: str) -> None:
+    """Refuse a writable mount the box's user could not write to: the kernel checks the
+    host's owner and mode (the engine maps no users), and a box without capabilities has no
+    way around them, root included."""
+    uid_text, _, gid_text = user.partition(":")
+    if not uid_text.isdigit():
+        return  # a user name: resolved inside the image, cannot be checked here
+    uid, gid = int(uid_text), int(gid_text) if gid_text.isdigit() else None
+    info = source.stat()
+    if info.st_uid == uid:
+        bits = info.st_mode >> 6
+    elif info.st_gid == gid:
+        bits = info.st_mode >> 3
+    else:
+        bits = info.st_mode
+    need = 0o3 if source.is_dir() else 0o2  # a folder needs write and search
+    if bits & need != need:
+        raise errors.UsageError(
+            f"writable mount {source}: the box runs as uid {uid}, which cannot write there "
+            f"(owner uid {info.st_uid}, mode {info.st_mode & 0o7777:04o})",
+            f"let uid {uid} write to it (e.g. chown {uid} {source}, or chmod o+w), "
+            "or mount it read-only",
+        )
 
 
 def keeper_user(policy: Policy) -> str:

@@ -59,15 +59,44 @@ def _link_reason(member: tarfile.TarInfo, dest: Path) -> str | None:
     return None
 
 
-def unpack(data: bytes, dest: Path) -> list[str]:
+def unpack(data: bytes, dest: Path, contents_of: str | None = None) -> list[str]:
     """Extract a tar from the box into ``dest``; refuses the whole archive if any member is
-    unsafe. Returns the extracted names."""
+    unsafe. With ``contents_of``, a folder of that name at the top of the archive is not
+    recreated: its contents land directly in ``dest`` (as ``cp -r out/. dest`` does).
+    Returns the extracted names."""
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
         members = tar.getmembers()
+        if contents_of is not None:
+            members = _contents(members, contents_of)
         for member in members:
             reason = unsafe_reason(member, dest)
             if reason:
                 raise errors.SandboxError(f"refused to copy out {member.name!r}: {reason}")
         tar.extractall(dest, members=members, filter="data")
     return [m.name for m in members]
+
+
+def _contents(members: list[tarfile.TarInfo], folder: str) -> list[tarfile.TarInfo]:
+    """``members`` without the top folder ``folder`` itself, the rest renamed relative to it
+    (hard links too: their target is a member name). A file named ``folder`` stays."""
+    top = folder.rstrip("/")
+    if not any(m.name.rstrip("/") == top and m.isdir() for m in members):
+        return members
+    prefix = f"{top}/"
+    kept = []
+    for member in members:
+        if member.name.rstrip("/") == top:
+            continue
+        member.name = member.name.removeprefix(prefix)
+        if member.islnk():
+            member.linkname = member.linkname.removeprefix(prefix)
+        kept.append(member)
+    return kept
+
+
+def tar_error(stderr: bytes) -> str:
+    """The last line of ``tar``'s stderr that says what went wrong (not its summary line)."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    causes = [line for line in lines if "Exiting with failure status" not in line]
+    return (causes or lines or ["no error message"])[-1]

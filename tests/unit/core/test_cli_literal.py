@@ -19,6 +19,7 @@ from reprobox.cli.common import literal, plain
         ("a\rb\x00c\x7fd", "abcd"),
         ("tab\tand\nnewline", "tab\tand\nnewline"),
         ("[/usr/share/doc] :smile:", "[/usr/share/doc] :smile:"),
+        ("bad \udcff byte", "bad ? byte"),
     ],
 )
 def test_plain_drops_escapes_and_controls_only(raw: str, shown: str) -> None:

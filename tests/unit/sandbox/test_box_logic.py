@@ -46,7 +46,7 @@ def test_strict_policy_adds_gvisor_only_when_present() -> None:
 
     assert Policy.strict(engine(True)).runtime == "runsc"
     assert Policy.strict(engine(False)).runtime is None
-    assert Policy.strict(None, pids_limit=10).pids_limit == 10
+    assert Policy.strict(engine(False), pids_limit=10).pids_limit == 10
 
 
 def test_files_need_a_session() -> None:

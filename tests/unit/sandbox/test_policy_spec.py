@@ -46,7 +46,13 @@ def test_environment_is_minimal_and_never_from_the_host(monkeypatch: pytest.Monk
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "hunter2")
     env = c.create_kwargs(container_spec(IMAGE, Policy(), ["true"]))["environment"]
     assert not any("hunter2" in e or e.startswith("AWS_") for e in env)
-    assert {e.split("=", 1)[0] for e in env} == {"PATH", "HOME", "TMPDIR", "LANG"}
+    assert {e.split("=", 1)[0] for e in env} == {
+        "PATH",
+        "HOME",
+        "TMPDIR",
+        "LANG",
+        "PYTHONUNBUFFERED",
+    }
 
 
 def test_labels_mark_the_box_as_reprobox_and_keep_extras() -> None:

@@ -38,7 +38,8 @@ def summary(report: LintReport) -> str:
         text = f"{files}, no findings"
     else:
         counts = ", ".join(f"{report.count(s)} {s.value}" for s in Severity)
-        text = f"{files}, {len(report.findings)} findings ({counts})"
+        found = len(report.findings)
+        text = f"{files}, {found} finding{'s' if found != 1 else ''} ({counts})"
     if report.suppressed:
         text += f", {report.suppressed} suppressed"
     verdict = "FAIL" if report.failed else "ok"
