@@ -3,15 +3,19 @@ the image and the policy flags (limits, network, mounts, runtime, labels), defin
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from reprobox.sandbox.command import RunRequest
+    from reprobox.sandbox.policy import Network
 
-F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 # Outermost first, so that --help lists them in this order.
 BOX_OPTIONS = (
@@ -74,21 +78,59 @@ NAMES = (
 )
 
 
-def box_options(command: F) -> F:
-    """Add the box options to a click command (as keyword arguments named in :data:`NAMES`)."""
+@dataclass(frozen=True)
+class BoxOptions:
+    """The box options as given on the command line, typed (``None`` keeps the default)."""
+
+    image: str | None = None
+    timeout: float | None = None
+    memory: str | None = None
+    cpus: float | None = None
+    pids: int | None = None
+    network: Network | None = None
+    mounts: tuple[str, ...] = ()
+    runtime: str | None = None
+    backend: str = "engine"
+    labels: tuple[str, ...] = ()
+
+    def request(
+        self,
+        command: tuple[str, ...] = (),
+        *,
+        copy_in: tuple[Path, ...] = (),
+        copy_out: Path | None = None,
+    ) -> RunRequest:
+        """The :class:`RunRequest` these options (and a command, copies) describe."""
+        from reprobox.images import default_run_image
+        from reprobox.sandbox.command import RunRequest
+
+        return RunRequest(
+            image=self.image or default_run_image(),
+            command=command,
+            timeout_s=self.timeout,
+            memory=self.memory,
+            cpus=self.cpus,
+            pids=self.pids,
+            network=self.network,
+            runtime=self.runtime,
+            mounts=self.mounts,
+            copy_in=copy_in,
+            copy_out=copy_out,
+            labels=self.labels,
+            backend=self.backend,
+        )
+
+
+def box_options(command: Callable[..., R]) -> Callable[..., R]:
+    """Add the box options to a click command; it receives them as one typed ``box``
+    (:class:`BoxOptions`) keyword argument instead of one argument per option."""
+
+    @functools.wraps(command)
+    def with_box(*args: Any, **kwargs: Any) -> R:
+        box = BoxOptions(**{name: kwargs.pop(name) for name in NAMES})
+        return command(*args, box=box, **kwargs)
+
+    wrapped: Callable[..., R] = with_box
     for option in reversed(BOX_OPTIONS):
-        command = option(command)
-    return command
-
-
-def box_request(
-    options: dict[str, object], command: tuple[str, ...] = (), **extra: Any
-) -> RunRequest:
-    """The :class:`RunRequest` the box options (and ``extra`` fields) describe."""
-    from reprobox.images import default_run_image
-    from reprobox.sandbox.command import RunRequest
-
-    fields: dict[str, Any] = {name: options[name] for name in NAMES}
-    image = fields.pop("image") or default_run_image()
-    timeout = fields.pop("timeout")
-    return RunRequest(image=image, command=command, timeout_s=timeout, **fields, **extra)
+        wrapped = option(wrapped)
+    return wrapped

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from reprobox import errors
-from reprobox.cli.box_options import box_options, box_request
+from reprobox.cli.box_options import BoxOptions, box_options
 from reprobox.cli.common import fail
 from reprobox.exitcodes import ExitCode
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 @box_options
 @click.option("--explain", is_flag=True, help="Print what the agent is told about the box.")
 @click.pass_context
-def mcp(ctx: click.Context, /, explain: bool, **options: Any) -> None:
+def mcp(ctx: click.Context, /, explain: bool, box: BoxOptions) -> None:
     """Serve a hardened box to an AI agent over MCP (stdio): tools run, write_file, read_file.
 
     One box per client connection, made on the first tool call and removed when the client
@@ -31,7 +31,7 @@ def mcp(ctx: click.Context, /, explain: bool, **options: Any) -> None:
     may ask for.
     """
     try:
-        request = box_request(options)
+        request = box.request()
         if explain:
             from reprobox.mcpserver import instructions
 

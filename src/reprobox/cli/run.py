@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from reprobox import errors
-from reprobox.cli.box_options import box_options, box_request
+from reprobox.cli.box_options import BoxOptions, box_options
 from reprobox.cli.common import fail, os_error
 from reprobox.cli.placement import CommandFirstOptionsLast
 from reprobox.exitcodes import for_run, for_run_error
@@ -52,7 +52,9 @@ def run(
     command: tuple[str, ...],
     explain: bool,
     as_json: bool,
-    **options: Any,
+    copy_in: tuple[Path, ...],
+    copy_out: Path | None,
+    box: BoxOptions,
 ) -> None:
     """Run COMMAND in a hardened throwaway box: reprobox run [OPTIONS] -- COMMAND...
 
@@ -62,7 +64,7 @@ def run(
     if not command and not explain:
         raise click.UsageError("no command given: reprobox run [OPTIONS] -- COMMAND...")
     try:
-        request = _request(command, options)
+        request = box.request(command, copy_in=copy_in, copy_out=copy_out)
         if explain:
             _explain(request)
             return
@@ -75,10 +77,6 @@ def run(
         click.echo("interrupted: the box was removed", err=True)
         sys.exit(int(for_run_error(exc)))
     sys.exit(code)
-
-
-def _request(command: tuple[str, ...], options: dict[str, Any]) -> RunRequest:
-    return box_request(options, command, copy_in=options["copy_in"], copy_out=options["copy_out"])
 
 
 def _explain(request: RunRequest) -> None:
