@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from reprobox import errors
-from reprobox.cli.box_options import box_options, box_request
+from reprobox.cli.box_options import BoxOptions, box_options
 from reprobox.cli.common import fail
 from reprobox.exitcodes import ExitCode
 from reprobox.sandbox.signals import Terminated, sigterm_raises
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     help="Run on a Ray cluster: ray://HOST:PORT, or 'auto' (needs reprobox[ray]).",
 )
 @click.argument("jobs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def batch(jobs: Path, out: Path, workers: int | None, cluster: str | None, **options: Any) -> None:
+def batch(jobs: Path, out: Path, workers: int | None, cluster: str | None, box: BoxOptions) -> None:
     """Run every job of JOBS (JSON lines) in a fresh box; write one result line per job.
 
     A job: {"id": ..., "command": [...] or "shell string", "files": {path: text},
@@ -54,7 +54,7 @@ def batch(jobs: Path, out: Path, workers: int | None, cluster: str | None, **opt
     result, 3 when some could not run, 2 for a bad jobs file (nothing runs).
     """
     try:
-        runner = _runner(options, workers, cluster)
+        runner = _runner(box, workers, cluster)
         with sigterm_raises():
             summary = _run(jobs, out, runner)
     except errors.UsageError as exc:
@@ -71,13 +71,13 @@ def batch(jobs: Path, out: Path, workers: int | None, cluster: str | None, **opt
     sys.exit(int(summary.exit_code))
 
 
-def _runner(options: dict[str, Any], workers: int | None, cluster: str | None) -> Runner:
+def _runner(box: BoxOptions, workers: int | None, cluster: str | None) -> Runner:
     from reprobox.batch.driver import LocalRunner
     from reprobox.batch.local import BoxConfig
     from reprobox.sandbox.backend import check_backend
     from reprobox.sandbox.command import parse_labels
 
-    request = box_request(options)
+    request = box.request()
     config = BoxConfig(
         image=request.image,
         policy=request.policy(),
