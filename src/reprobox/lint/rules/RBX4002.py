@@ -28,7 +28,8 @@ class PackageCacheLeft(Rule):
         bad="RUN apt-get update && apt-get install -y --no-install-recommends curl",
         good="RUN apt-get update && apt-get install -y --no-install-recommends curl \\\n"
         " && rm -rf /var/lib/apt/lists/*",
-        fix="end the RUN with rm -rf /var/lib/apt/lists/* (apk: add --no-cache)",
+        fix="end the RUN that runs apt-get update with rm -rf /var/lib/apt/lists/* "
+        "(apk: add --no-cache)",
         exceptions="`apt-get dist-clean` (apt 2.7+) also removes the lists; "
         "`apk add --no-network` downloads nothing. A cache or tmpfs mount on "
         "`/var/lib/apt/lists` (or `/var/lib/apt`) keeps the lists out of the layer; one on "
@@ -39,12 +40,14 @@ class PackageCacheLeft(Rule):
         for instr in dockerfile.runs:
             message = _apt(instr) or _apk(instr)
             if message:
-                line = dockerfile.locate(instr, "install" if "apt" in message else "add")
+                line = dockerfile.locate(instr, "update" if "apt" in message else "add")
                 yield self.finding(dockerfile, line, message)
 
 
 def _apt(instr: Instruction) -> str | None:
-    if not any(apt_action(c) == "install" for c in instr.commands):
+    """The lists are written by ``apt-get update``: the RUN that runs it must remove them
+    (an install without an update adds no lists to its layer)."""
+    if not any(apt_action(c) == "update" for c in instr.commands):
         return None
     if mounted(instr, "/var/lib/apt/lists"):
         return None

@@ -10,7 +10,12 @@ def test_apt_lists_left() -> None:
         "FROM debian:12\nRUN apt-get update && \\\n"
         "    apt-get install -y --no-install-recommends x\n"
     )
-    assert lines(text, RULE) == [3]
+    assert lines(text, RULE) == [2]  # the line of apt-get update, which writes the lists
+
+
+def test_the_run_that_updates_is_the_one_to_clean() -> None:
+    assert lines("FROM debian:12\nRUN apt-get update\n", RULE) == [2]
+    assert lines("FROM debian:12\nRUN apt-get install -y --no-install-recommends x\n", RULE) == []
 
 
 def test_apk_cache_left() -> None:
