@@ -45,7 +45,7 @@ def diagnose(engine: Engine, base_tag: str | None = None, oci: Check | None = No
     tag = base_tag or default_tag("bookworm") or ""
     base = engine.image(tag)
     checks = (
-        Check("engine", Status.OK, f"answers ping at {engine.url}"),
+        Check("engine", Status.OK, f"{info.flavour.name} answers ping at {engine.url}"),
         Check(
             "versions",
             Status.OK,
@@ -74,6 +74,14 @@ def diagnose(engine: Engine, base_tag: str | None = None, oci: Check | None = No
 
 def _cgroup(info: EngineInfo) -> Check:
     detail = f"cgroup v{info.cgroup_version} ({info.cgroup_driver} driver)"
+    if not info.flavour.enforces_limits:
+        return Check(
+            "cgroups",
+            Status.WARN,
+            f"{detail}: {info.flavour.name} cannot enforce memory, CPU or pids limits here; "
+            "reprobox run refuses a limited box",
+            "use rootful Podman or Docker, or run boxes with --no-limits knowingly",
+        )
     return Check("cgroups", Status.OK, detail + ": memory, CPU and pids limits available")
 
 
@@ -101,7 +109,14 @@ def _lsm(info: EngineInfo) -> Check:
 
 def _user_isolation(info: EngineInfo) -> Check:
     if info.rootless:
-        return Check("user", Status.OK, "rootless engine: container root is an unprivileged user")
+        root = info.flavour.host_uid(0)
+        mapped = f"host uid {root}" if root is not None else "an unprivileged host uid"
+        return Check(
+            "user",
+            Status.OK,
+            f"rootless engine: uid 0 in a box is {mapped} (the engine's user), other uids "
+            "its subordinate range; root in a box has no privilege on the host",
+        )
     if info.userns:
         return Check("user", Status.OK, "user namespaces remap container root")
     return Check(
@@ -114,6 +129,14 @@ def _user_isolation(info: EngineInfo) -> Check:
 
 def _runtimes(info: EngineInfo) -> Check:
     names = ", ".join(info.runtimes)
+    if info.has_runsc and not info.flavour.runs_gvisor:
+        return Check(
+            "runtimes",
+            Status.WARN,
+            f"{names}; default {info.default_runtime}; gVisor (runsc) cannot run on a "
+            "rootless engine: reprobox run --runtime runsc is refused",
+            "use a rootful engine for gVisor",
+        )
     if info.has_runsc:
         return Check(
             "runtimes",

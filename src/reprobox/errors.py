@@ -85,6 +85,11 @@ class SandboxError(ReproboxError):
     """The sandbox could not be created, used or torn down."""
 
 
+class Unsupported(SandboxError):
+    """The engine cannot give a box something its policy asks for (a box is refused, never
+    silently weakened): e.g. limits on rootless Podman with cgroup v1, gVisor when rootless."""
+
+
 class LintError(ReproboxError):
     """``reprobox lint`` could not do its job (unreadable file, I/O error, hadolint failed)."""
 

@@ -31,9 +31,19 @@ BOX_OPTIONS = (
         default=None,
         help="Seconds before a command is killed [default: 30; 0 = none].",
     ),
-    click.option("--memory", default=None, help="Memory limit, no swap (e.g. 1g) [default: 512m]."),
-    click.option("--cpus", type=float, default=None, help="CPUs [default: 1]."),
-    click.option("--pids", type=int, default=None, help="Process limit [default: 128]."),
+    click.option(
+        "--memory",
+        default=None,
+        help="Memory limit, no swap (e.g. 1g; none = no limit) [default: 512m].",
+    ),
+    click.option("--cpus", type=float, default=None, help="CPUs [default: 1; 0 = no limit]."),
+    click.option("--pids", type=int, default=None, help="Process limit [default: 128; 0 = none]."),
+    click.option(
+        "--no-limits",
+        is_flag=True,
+        help="No memory, process, CPU, file-size or open-file limits (for engines that cannot "
+        "enforce them, e.g. rootless Podman on cgroup v1).",
+    ),
     click.option(
         "--network",
         type=click.Choice(["host", "none", "disabled"]),
@@ -70,6 +80,7 @@ NAMES = (
     "memory",
     "cpus",
     "pids",
+    "no_limits",
     "network",
     "mounts",
     "runtime",

@@ -20,6 +20,7 @@ from typing import Any
 
 from reprobox import errors
 from reprobox.engine.core import Engine
+from reprobox.engine.flavour import Flavour, adapt_host_config, refusal
 
 STDOUT = 1
 STDERR = 2
@@ -115,11 +116,27 @@ def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
     }
 
 
+def engine_host_config_kwargs(flavour: Flavour, spec: ContainerSpec) -> dict[str, Any]:
+    """:func:`host_config_kwargs` as ``flavour``'s engine needs them for the same box; raises
+    :class:`reprobox.errors.Unsupported` when the engine cannot give the box what it asks."""
+    limits = any(v is not None for v in (spec.pids_limit, spec.memory_bytes, spec.nano_cpus))
+    refused = refusal(flavour, limits=limits, ulimits=bool(spec.ulimits), runtime=spec.runtime)
+    if refused is not None:
+        raise refused
+    return adapt_host_config(
+        flavour,
+        host_config_kwargs(spec),
+        user=spec.user,
+        network_disabled=spec.network == "disabled",
+    )
+
+
 def create(engine: Engine, spec: ContainerSpec) -> str:
     """Create (not start) a container for ``spec``; returns its ID."""
     api = engine.raw.api
+    kwargs = engine_host_config_kwargs(engine.flavour(), spec)
     with engine.guard(f"create a box from {spec.image}"):
-        host_config = api.create_host_config(**host_config_kwargs(spec))
+        host_config = api.create_host_config(**kwargs)
         created = api.create_container(host_config=host_config, **create_kwargs(spec))
     return str(created["Id"])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from reprobox import errors
 from reprobox.engine import client as _client
@@ -17,6 +17,7 @@ from reprobox.engine import client as _client
 if TYPE_CHECKING:
     import docker
 
+    from reprobox.engine.flavour import Flavour
     from reprobox.engine.info import EngineInfo
 
 
@@ -48,6 +49,7 @@ class Engine:
         self.raw = raw
         self.url = url
         self.lite = lite
+        self._flavour: Flavour | None = None
 
     def guard(self, action: str) -> contextlib.AbstractContextManager[None]:
         """Translate engine client errors inside the block (for ``reprobox.engine`` modules)."""
@@ -67,6 +69,37 @@ class Engine:
         with self.guard("ping"):
             self.raw.ping()
 
+    def flavour(self) -> Flavour:
+        """Which engine this is and what it can give a box (asked once per connection)."""
+        if self._flavour is None:
+            from reprobox.engine import flavour
+
+            with self.guard("identify the engine"):
+                kind, version = flavour.kind_from_server(self._server_header())
+                if kind is flavour.EngineKind.DOCKER:
+                    self._flavour = flavour.Flavour(kind, version)
+                else:
+                    self._flavour = flavour.from_libpod_info(version, self._libpod_info())
+        return self._flavour
+
+    def _server_header(self) -> str:
+        if self.lite:
+            return str(self.raw.api.server_header())  # type: ignore[attr-defined]
+        api = self.raw.api
+        return str(api.get(f"{api.base_url}/_ping").headers.get("Server", ""))
+
+    def _libpod_info(self) -> dict[str, Any]:
+        if self.lite:
+            return cast("dict[str, Any]", self.raw.api.libpod_info())  # type: ignore[attr-defined]
+        api = self.raw.api
+        answer = api.get(f"{api.base_url}/v{api.api_version}/libpod/info")
+        if answer.status_code != 200:
+            raise errors.EngineError(
+                f"the engine answered {answer.status_code} to GET /libpod/info",
+                status=answer.status_code,
+            )
+        return cast("dict[str, Any]", answer.json())
+
     def info(self) -> EngineInfo:
         from reprobox.engine.info import from_api
 
@@ -74,7 +107,7 @@ class Engine:
             info = self.raw.info()
             version = self.raw.version()
             networks = [n["Name"] for n in self.raw.api.networks()]
-        return from_api(info, version, networks)
+        return from_api(info, version, networks, self.flavour(), local=self.url.startswith("unix:"))
 
     # --- images -----------------------------------------------------------------------------
     def image(self, ref: str) -> ImageSummary | None:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from typing import Any
+
+from reprobox.engine.flavour import DOCKER, EngineKind, Flavour
+
+# Where Debian's catatonit package puts Podman's init (containers.conf's init_path default).
+PODMAN_INIT = "/usr/libexec/podman/catatonit"
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,7 @@ class EngineInfo:
     memory_bytes: int
     containers: int
     images: int
+    flavour: Flavour = DOCKER
 
     @property
     def seccomp(self) -> bool:
@@ -53,7 +61,9 @@ class EngineInfo:
 
     @property
     def rootless(self) -> bool:
-        return any(opt.startswith("name=rootless") for opt in self.security_options)
+        return self.flavour.rootless or any(
+            opt.startswith("name=rootless") for opt in self.security_options
+        )
 
     @property
     def userns(self) -> bool:
@@ -64,8 +74,23 @@ class EngineInfo:
         return "runsc" in self.runtimes
 
 
-def from_api(info: dict[str, Any], version: dict[str, Any], networks: list[str]) -> EngineInfo:
-    """Build :class:`EngineInfo` from the engine's ``/info`` and ``/version`` answers."""
+def from_api(
+    info: dict[str, Any],
+    version: dict[str, Any],
+    networks: list[str],
+    flavour: Flavour = DOCKER,
+    local: bool = False,
+) -> EngineInfo:
+    """Build :class:`EngineInfo` from the engine's ``/info`` and ``/version`` answers.
+
+    Podman lists every runtime name it knows with the first path it would try; on a local
+    engine only those whose binary exists are kept. Its ``/info`` names no init binary: a
+    local one at Podman's default path is reported."""
+    runtimes = info.get("Runtimes") or {}
+    init = str(info.get("InitBinary", ""))
+    if flavour.kind is EngineKind.PODMAN and local:
+        runtimes = {k: v for k, v in runtimes.items() if _exists((v or {}).get("path", k))}
+        init = init or (PODMAN_INIT if os.path.exists(PODMAN_INIT) else "")
     return EngineInfo(
         server_version=str(version.get("Version", info.get("ServerVersion", "?"))),
         api_version=str(version.get("ApiVersion", "?")),
@@ -78,9 +103,9 @@ def from_api(info: dict[str, Any], version: dict[str, Any], networks: list[str])
         cgroup_version=str(info.get("CgroupVersion", "1")),
         cgroup_driver=str(info.get("CgroupDriver", "?")),
         security_options=tuple(info.get("SecurityOptions") or ()),
-        runtimes=tuple(sorted((info.get("Runtimes") or {}).keys())),
+        runtimes=tuple(sorted(runtimes)),
         default_runtime=str(info.get("DefaultRuntime", "runc")),
-        init_binary=str(info.get("InitBinary", "")),
+        init_binary=init,
         networks=tuple(sorted(networks)),
         bridge_network="bridge" in networks,
         docker_root=str(info.get("DockerRootDir", "?")),
@@ -88,4 +113,9 @@ def from_api(info: dict[str, Any], version: dict[str, Any], networks: list[str])
         memory_bytes=int(info.get("MemTotal", 0)),
         containers=int(info.get("Containers", 0)),
         images=int(info.get("Images", 0)),
+        flavour=flavour,
     )
+
+
+def _exists(path: str) -> bool:
+    return os.path.exists(path) if os.path.isabs(path) else shutil.which(path) is not None

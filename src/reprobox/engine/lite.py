@@ -245,6 +245,7 @@ class LiteAPIClient:
     def __init__(self, path: str, timeout: float = 120, version: str = MIN_API_VERSION) -> None:
         self.api_version = version
         self.timeout = timeout
+        self.server = ""  # the Server header of the first ping: which engine answers
         self._conn = _Connection(path, timeout)
 
     def _url(self, pathfmt: str, *args: str, versioned: bool = True, **params: Any) -> str:
@@ -281,8 +282,19 @@ class LiteAPIClient:
         status, headers, answer = self._conn.request("GET", "/_ping")
         if status >= 400:
             raise api_error(status, answer)
+        self.server = headers.get("server", "")
         version = headers.get("api-version")
         return version or str(self.version(api_version=False).get("ApiVersion", ""))
+
+    def server_header(self) -> str:
+        """The engine's ``Server`` header (``Docker/20.10.24 (linux)``, ``Libpod/4.3.1``)."""
+        if not self.server:
+            self.server_api_version()
+        return self.server
+
+    def libpod_info(self) -> dict[str, Any]:
+        """Podman's own ``GET /libpod/info`` (rootless, cgroups, id maps); Podman only."""
+        return self._json("GET", self._url("/libpod/info"))
 
     def close(self) -> None:
         self._conn.close()

@@ -26,6 +26,13 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
+def _limit(text: str) -> int | None:
+    """A memory limit: a size, or ``none``/``0`` for no limit."""
+    if text.strip().lower() in ("none", "0"):
+        return None
+    return parse_size(text)
+
+
 def parse_labels(items: tuple[str, ...]) -> dict[str, str]:
     """``KEY=VALUE`` pairs -> a dict."""
     labels = {}
@@ -54,6 +61,7 @@ class RunRequest:
     copy_out: Path | None = None
     labels: tuple[str, ...] = field(default=())
     backend: str = "engine"
+    no_limits: bool = False
 
     def policy(self) -> Policy:
         """The default policy, with exactly the relaxations the request names."""
@@ -61,16 +69,17 @@ class RunRequest:
         if self.timeout_s is not None:
             changes["timeout_s"] = self.timeout_s if self.timeout_s > 0 else None
         if self.memory is not None:
-            changes["memory_bytes"] = parse_size(self.memory)
+            changes["memory_bytes"] = _limit(self.memory)
+        for name, limit in (("cpus", self.cpus), ("pids_limit", self.pids)):
+            if limit is not None:
+                changes[name] = limit or None  # 0 = no limit, as for the timeout
         for name, value in (
-            ("cpus", self.cpus),
-            ("pids_limit", self.pids),
             ("network", self.network),
             ("runtime", self.runtime),
         ):
             if value is not None:
                 changes[name] = value
-        return Policy().relaxed(**changes)
+        return (Policy.unlimited() if self.no_limits else Policy()).relaxed(**changes)
 
     def parsed_mounts(self) -> tuple[Mount, ...]:
         return tuple(Mount.parse(m) for m in self.mounts)

@@ -28,6 +28,11 @@ MINIMAL_ENV: tuple[tuple[str, str], ...] = (
 )
 
 
+_NO_LIMITS: dict[str, object] = dict.fromkeys(
+    ("memory_bytes", "pids_limit", "cpus", "file_size_bytes", "open_files")
+)
+
+
 @dataclass(frozen=True)
 class Policy:
     """What a box allows. The defaults are the hardened ones; relax a field by naming it:
@@ -79,6 +84,12 @@ class Policy:
                 return cls.strict(default, **overrides)
         runtime = "runsc" if engine.info().has_runsc else None
         return dataclasses.replace(cls(runtime=runtime), **overrides)  # type: ignore[arg-type]
+
+    @classmethod
+    def unlimited(cls, **overrides: object) -> Policy:
+        """The defaults without memory, process, CPU, file-size and open-file limits: for
+        engines that cannot enforce them (rootless Podman on cgroup v1), chosen explicitly."""
+        return cls().relaxed(**(_NO_LIMITS | overrides))
 
     def relaxed(self, **changes: object) -> Policy:
         """A copy with ``changes`` applied (each one a deliberate relaxation)."""

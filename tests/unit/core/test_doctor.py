@@ -88,3 +88,23 @@ def test_rootless_engine_is_reported() -> None:
     )
     assert info.rootless
     assert _statuses(info)["user"] is Status.OK
+
+
+def _details(info: EngineInfo) -> dict[str, str]:
+    report = diagnose(FakeEngine(info))  # type: ignore[arg-type]
+    return {c.name: f"{c.status} {c.detail}" for c in report.checks}
+
+
+def test_podman_is_named_and_rootless_explains_what_uid_0_maps_to() -> None:
+    from reprobox.engine.flavour import EngineKind, Flavour, IdRange
+
+    rootless = Flavour(EngineKind.PODMAN, "4.3.1", True, "1", (IdRange(0, 1001, 1),))
+    details = _details(from_api(INFO, VERSION, [], rootless))
+    assert details["engine"].startswith("ok Podman 4.3.1 (rootless) answers ping")
+    assert "uid 0 in a box is host uid 1001" in details["user"]
+    assert details["cgroups"].startswith("warn") and "refuses a limited box" in details["cgroups"]
+    assert details["runtimes"].startswith("warn") and "runsc is refused" in details["runtimes"]
+    rootful = Flavour(EngineKind.PODMAN, "4.3.1", False, "1")
+    details = _details(from_api(INFO, VERSION, [], rootful))
+    assert details["engine"].startswith("ok Podman 4.3.1 (rootful)")
+    assert details["cgroups"].startswith("ok") and details["runtimes"].startswith("ok")
