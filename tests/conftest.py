@@ -1,7 +1,14 @@
 """Shared fixtures: a real engine, the offline base image, and guaranteed cleanup.
 
-Tests marked ``e2e`` need a Docker engine. When ``REPROBOX_REQUIRE_ENGINE=1`` (CI and
+Tests marked ``e2e`` need a container engine. When ``REPROBOX_REQUIRE_ENGINE=1`` (CI and
 ``scripts/test`` set it) a missing engine is a failure, never a silent skip.
+
+Engines: every e2e test runs once per engine named in ``REPROBOX_TEST_ENGINES`` (comma
+separated: ``docker``, ``podman``, ``podman-rootless``; default ``docker``) that its
+``@pytest.mark.engines(...)`` marker allows (unmarked: Docker only). The session-scoped
+``engine_name`` parameter points ``DOCKER_HOST`` at that engine while its tests run, so the
+tests' own code, ``reprobox_cli`` and the ``docker`` CLI witness all talk to it unchanged;
+tests are grouped by engine, each engine's set-up runs once.
 
 Everything a test creates on the engine carries the label ``io.reprobox.test-session=<id>``
 (use :func:`test_labels` / the ``labels`` fixture); at the end of the session every container,
@@ -12,6 +19,7 @@ they create themselves in ``finally`` blocks; the sweep is the safety net.
 from __future__ import annotations
 
 import os
+import pwd
 import subprocess
 import sys
 import uuid
@@ -26,6 +34,33 @@ SHARED = ROOT.parent / "shared"
 BASE_TAG = os.environ.get("REPROBOX_TEST_BASE", "reprobox/python:3.11-bookworm")
 TEST_SESSION = uuid.uuid4().hex[:10]
 TEST_LABEL = "io.reprobox.test-session"
+ROOTLESS_USER = os.environ.get("REPROBOX_ROOTLESS_USER", "reprobox-rootless")
+ALL_ENGINES = ("docker", "podman", "podman-rootless")
+ROOTFUL_ENGINES = ("docker", "podman")
+_OUTER_DOCKER_HOST = os.environ.get("DOCKER_HOST")
+
+
+def engine_url(name: str) -> str:
+    """The API socket of a test engine (Docker: ``DOCKER_HOST`` as given, or the default)."""
+    if name == "docker":
+        return _OUTER_DOCKER_HOST or "unix:///var/run/docker.sock"
+    if name == "podman":
+        return "unix:///run/podman/podman.sock"
+    if name == "podman-rootless":
+        try:
+            uid = pwd.getpwnam(ROOTLESS_USER).pw_uid
+        except KeyError:
+            uid = -1
+        return f"unix:///run/user/{uid}/podman/podman.sock"
+    raise ValueError(f"unknown test engine {name!r} (one of {', '.join(ALL_ENGINES)})")
+
+
+def selected_engines() -> tuple[str, ...]:
+    names = os.environ.get("REPROBOX_TEST_ENGINES", "docker")
+    chosen = tuple(n.strip() for n in names.split(",") if n.strip())
+    for name in chosen:
+        engine_url(name)  # an unknown name fails here, at collection
+    return chosen
 
 
 def test_labels() -> dict[str, str]:
@@ -58,16 +93,66 @@ def _engine_up() -> bool:
         return False
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "engines(*names): the test engines this e2e test runs on (default: docker only)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine_name" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("engines")
+        allowed = marker.args if marker else ("docker",)
+        names = [n for n in selected_engines() if n in allowed]
+        metafunc.parametrize("engine_name", names, indirect=True, scope="session")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """All of one engine's tests together (after pytest's own ordering, which it keeps
+    within each engine), so each engine is set up once and module fixtures never span two."""
+    order = {name: i for i, name in enumerate(selected_engines())}
+
+    def rank(item: pytest.Item) -> int:
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("engine_name") if callspec else None
+        return -1 if name is None else order.get(name, len(order))
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session")
-def engine_available() -> bool:
+def engine_name(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The engine under test; ``DOCKER_HOST`` points at it while its tests run."""
+    name = str(getattr(request, "param", "docker"))
+    before = os.environ.get("DOCKER_HOST")
+    os.environ["DOCKER_HOST"] = engine_url(name)
+    try:
+        yield name
+    finally:
+        if before is None:
+            os.environ.pop("DOCKER_HOST", None)
+        else:
+            os.environ["DOCKER_HOST"] = before
+
+
+@pytest.fixture(scope="session")
+def engine_available(engine_name: str) -> bool:
     up = _engine_up()
     if not up:
+        where = engine_url(engine_name)
+        setup = "scripts/setup-engine" + {
+            "docker": "",
+            "podman": " --engine podman",
+            "podman-rootless": f" --engine podman --rootless {ROOTLESS_USER}",
+        }[engine_name]
         if os.environ.get("REPROBOX_REQUIRE_ENGINE") == "1":
             pytest.fail(
-                "no Docker engine answers, and REPROBOX_REQUIRE_ENGINE=1: run "
-                "scripts/setup-engine first"
+                f"no {engine_name} engine answers at {where}, and REPROBOX_REQUIRE_ENGINE=1: "
+                f"run {setup} first"
             )
-        pytest.skip("no Docker engine answers (run scripts/setup-engine)")
+        pytest.skip(f"no {engine_name} engine answers at {where} (run {setup})")
     return up
 
 
@@ -119,8 +204,17 @@ def _sweep() -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _engine_up():
-        _sweep()
+    before = os.environ.get("DOCKER_HOST")
+    try:
+        for name in selected_engines():
+            os.environ["DOCKER_HOST"] = engine_url(name)
+            if _engine_up():
+                _sweep()
+    finally:
+        if before is None:
+            os.environ.pop("DOCKER_HOST", None)
+        else:
+            os.environ["DOCKER_HOST"] = before
 
 
 def reprobox_cli(

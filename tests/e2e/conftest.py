@@ -10,6 +10,12 @@ from tests.conftest import docker_cli
 from tests.e2e.test_sandbox_support import case_labels, remove_leftovers
 
 
+@pytest.fixture(autouse=True)
+def _on_the_engine_under_test(engine_name: str) -> str:
+    """Every e2e test runs once per allowed test engine (see tests/conftest.py)."""
+    return engine_name
+
+
 @pytest.fixture
 def labels() -> Iterator[dict[str, str]]:
     """Labels unique to one test case; any container still carrying them is removed after it."""
