@@ -11,7 +11,9 @@ removed; the oci backend's boxes leave nothing either.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import pwd
 import statistics
 import subprocess
 import sys
@@ -19,10 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import docker
 
 from reprobox.engine import connect
+from reprobox.engine.flavour import PODMAN_URL, rootless_podman_url
 from reprobox.engine.labels import for_resource
 from reprobox.sandbox import Policy, Sandbox, SandboxPool
 
@@ -268,13 +272,98 @@ def table(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
+ENGINE_BASELINES = ("raw SDK on docker", "raw exec_run on docker")
+
+
+def engine_url(name: str) -> str:
+    if name == "docker":
+        return os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if name == "podman":
+        return PODMAN_URL
+    if name == "podman-rootless":
+        user = os.environ.get("REPROBOX_ROOTLESS_USER", "reprobox-rootless")
+        return rootless_podman_url(pwd.getpwnam(user).pw_uid)
+    raise SystemExit(f"unknown engine {name} (docker, podman, podman-rootless)")
+
+
+def measure_engines(names: list[str], image: str, cmd: list[str], repeat: int) -> dict[str, float]:
+    """One-shot and session cost on each engine, round-robin in one run, with Docker's raw
+    SDK one-shot and raw ``exec_run`` as the baselines. Engines that cannot enforce limits
+    (rootless Podman on cgroup v1) run ``Policy.unlimited()``, the box they accept."""
+    with contextlib.ExitStack() as stack:
+        variants: dict[str, Callable[[], object]] = {}
+        for name in ["docker", *(n for n in names if n != "docker")]:
+            engine = stack.enter_context(connect(engine_url(name)))
+            policy = Policy() if engine.flavour().enforces_limits else Policy.unlimited()
+            box = stack.enter_context(Sandbox(image, policy, engine=engine, labels=LABELS))
+            container = engine.raw.containers.get(box.container_id)
+            variants |= _engine_variants(name, engine, policy, box, container, image, cmd)
+        return interleaved(variants, repeat)
+
+
+def _engine_variants(
+    name: str, engine: Any, policy: Policy, box: Sandbox, container: Any, image: str, cmd: list[str]
+) -> dict[str, Callable[[], object]]:
+    one_shot = Sandbox(image, policy, engine=engine, labels=LABELS)
+    variants: dict[str, Callable[[], object]] = {
+        f"API one-shot on {name}": lambda: one_shot.run(cmd),
+        f"session run() on {name}": lambda: box.run(cmd),
+    }
+    if name == "docker":  # the baselines (rootful Podman's raw SDK would need explicit ulimits)
+        variants[ENGINE_BASELINES[0]] = lambda: raw_sdk(engine.raw, image, cmd, True)
+        variants[ENGINE_BASELINES[1]] = lambda: container.exec_run(cmd)
+    return variants
+
+
+def engines_table(names: list[str], results: dict[str, dict[str, float]]) -> str:
+    """Each engine's cost as ratios to Docker's raw SDK one-shot and raw exec_run."""
+    lines = [
+        "| engine | "
+        + " | ".join(
+            f"`{k}` one-shot / Docker raw SDK | `{k}` session run() / Docker raw exec_run"
+            for k in results
+        )
+        + " |",
+        "|---" * (2 * len(results) + 1) + "|",
+    ]
+    for name in ["docker", *(n for n in names if n != "docker")]:
+        cells = []
+        for r in results.values():
+            cells.append(f"{r[f'API one-shot on {name}'] / r[ENGINE_BASELINES[0]]:.2f}x")
+            cells.append(f"{r[f'session run() on {name}'] / r[ENGINE_BASELINES[1]]:.2f}x")
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    lines.append("")
+    lines.append(
+        "| raw baselines | "
+        + " | ".join(
+            f"`{k}`: SDK one-shot {r[ENGINE_BASELINES[0]] * 1000:.0f} ms, exec_run "
+            f"{r[ENGINE_BASELINES[1]] * 1000:.0f} ms"
+            for k, r in results.items()
+        )
+        + " |"
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--image", default=IMAGE)
     parser.add_argument("--callers", type=int, default=4)
     parser.add_argument("--runs", type=int, default=10, help="runs per caller (throughput)")
+    parser.add_argument(
+        "--engines",
+        default="",
+        help="also compare engines, e.g. docker,podman,podman-rootless (ratios to Docker)",
+    )
     args = parser.parse_args()
+    if args.engines:
+        names = [n.strip() for n in args.engines.split(",") if n.strip()]
+        per_engine = {
+            k: measure_engines(names, args.image, c, args.repeat) for k, c in COMMANDS.items()
+        }
+        print(engines_table(names, per_engine))
+        return
     # An installed package carries compiled bytecode (pip compiles at install time); an
     # editable checkout has none until first import, and none at all under
     # PYTHONDONTWRITEBYTECODE=1. Compile once so the CLI is measured as users run it.

@@ -44,14 +44,15 @@ def engine_url(name: str) -> str:
     """The API socket of a test engine (Docker: ``DOCKER_HOST`` as given, or the default)."""
     if name == "docker":
         return _OUTER_DOCKER_HOST or "unix:///var/run/docker.sock"
+    from reprobox.engine.flavour import PODMAN_URL, rootless_podman_url
+
     if name == "podman":
-        return "unix:///run/podman/podman.sock"
+        return PODMAN_URL
     if name == "podman-rootless":
         try:
-            uid = pwd.getpwnam(ROOTLESS_USER).pw_uid
+            return rootless_podman_url(pwd.getpwnam(ROOTLESS_USER).pw_uid)
         except KeyError:
-            uid = -1
-        return f"unix:///run/user/{uid}/podman/podman.sock"
+            return rootless_podman_url(-1)
     raise ValueError(f"unknown test engine {name!r} (one of {', '.join(ALL_ENGINES)})")
 
 
@@ -142,11 +143,14 @@ def engine_available(engine_name: str) -> bool:
     up = _engine_up()
     if not up:
         where = engine_url(engine_name)
-        setup = "scripts/setup-engine" + {
-            "docker": "",
-            "podman": " --engine podman",
-            "podman-rootless": f" --engine podman --rootless {ROOTLESS_USER}",
-        }[engine_name]
+        setup = (
+            "scripts/setup-engine"
+            + {
+                "docker": "",
+                "podman": " --engine podman",
+                "podman-rootless": f" --engine podman --rootless {ROOTLESS_USER}",
+            }[engine_name]
+        )
         if os.environ.get("REPROBOX_REQUIRE_ENGINE") == "1":
             pytest.fail(
                 f"no {engine_name} engine answers at {where}, and REPROBOX_REQUIRE_ENGINE=1: "

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TASKS_APP, docker_cli, reprobox_cli
+from tests.conftest import ROOTFUL_ENGINES, TASKS_APP, docker_cli, reprobox_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
 
 APP_FILES = ("Dockerfile", ".dockerignore", "tasks.py", "cli.py")
 _ID = re.compile(r"sha256:[0-9a-f]{64}")
@@ -105,6 +105,7 @@ def test_clones_of_different_local_paths_give_one_image_id_and_no_host_path(
     )
 
 
+@pytest.mark.engines("docker")  # Podman words build steps differently
 def test_failing_build_names_the_step_and_leaves_nothing(
     tmp_path: Path, base_image: str, unique: str
 ) -> None:
@@ -131,6 +132,7 @@ def test_missing_base_image_is_one_line_and_never_pulled(tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(shutil.which("buildah") is None, reason="buildah is not installed")
+@pytest.mark.engines("docker")  # pushes to a Docker engine
 def test_buildah_backend_gives_one_image_id_that_runs(
     app_repo: Path, tmp_path: Path, base_image: str, unique: str, made: list[str]
 ) -> None:

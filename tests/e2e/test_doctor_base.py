@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import docker_cli, reprobox_cli
+from tests.conftest import ROOTFUL_ENGINES, docker_cli, reprobox_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
 
 
 def test_doctor_reports_the_engines_own_answers(engine_available: bool) -> None:
@@ -108,6 +108,7 @@ def test_base_image_has_python_and_no_apt_state(base_image: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.engines("docker")  # debootstrap once is enough
 def test_base_rebuild_builds_a_new_tag_from_debian_packages(
     engine_available: bool, unique: str
 ) -> None:
@@ -126,6 +127,7 @@ def test_base_rebuild_builds_a_new_tag_from_debian_packages(
         docker_cli("rmi", "-f", tag, check=False)
 
 
+@pytest.mark.engines("docker")  # Podman's socket gives another permission error
 def test_base_without_root_says_so(engine_available: bool, unique: str) -> None:
     """A docker-group user reaches the engine but cannot debootstrap: one clear line, exit 3."""
     import grp

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TASKS_APP, TEST_LABEL, TEST_SESSION, docker_cli
+from tests.conftest import ROOTFUL_ENGINES, TASKS_APP, TEST_LABEL, TEST_SESSION, docker_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
 
 LABEL_ARGS = ("--label", f"{TEST_LABEL}={TEST_SESSION}")
 
@@ -119,6 +119,7 @@ def test_container_user_is_not_root(tasks_image: str) -> None:
     assert all(int(n) != 0 for n in uid.stdout.split())
 
 
+@pytest.mark.engines("docker")  # the docker CLI loses exit codes against Podman
 def test_code_is_not_writable_by_the_app_user(tasks_image: str) -> None:
     probe = run(tasks_image, "-c", "open('/app/cli.py', 'a')", opts=("--entrypoint", "python"))
     assert probe.returncode != 0 and "Permission denied" in probe.stderr
@@ -229,6 +230,7 @@ def test_unittest_suite_passes_in_clean_base_container_readonly(base_image: str)
     assert snapshot(TASKS_APP) == before, "the suite must write nothing into the working tree"
 
 
+@pytest.mark.engines("docker")  # the docker CLI loses exit codes against Podman
 def test_throwaway_box_is_read_only_and_has_only_loopback(base_image: str) -> None:
     opts = ("--read-only",)
     write = run(base_image, "sh", "-c", "echo x > /pwned", opts=opts)

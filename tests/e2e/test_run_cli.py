@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from reprobox.engine import labels as rlabels
-from tests.conftest import docker_cli, reprobox_cli
+from tests.conftest import ROOTFUL_ENGINES, docker_cli, reprobox_cli
 from tests.e2e.test_sandbox_support import CASE_LABEL, host_listener, leftovers
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
 
 
 def rrun(
@@ -52,6 +52,9 @@ def test_flood_is_capped_live_too_and_says_so(base_image: str, labels: dict[str,
     )
 
 
+@pytest.mark.engines(
+    "docker"
+)  # Podman 4.3 records no OOM kill on cgroup v1: exit 137 without the message
 def test_out_of_memory_exits_137(base_image: str, labels: dict[str, str]) -> None:
     bomb = "a = []\nwhile True:\n    a.append(bytearray(16 << 20))"
     done = rrun(base_image, labels, "--memory", "64m", "--", "python3", "-c", bomb)

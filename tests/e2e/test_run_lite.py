@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOTFUL_ENGINES
 from tests.e2e.test_sandbox_support import leftovers
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
 
 # Runs the CLI as `reprobox` does, and records at exit whether the docker SDK was loaded.
 _LAUNCH = (

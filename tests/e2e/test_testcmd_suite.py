@@ -13,10 +13,10 @@ import pytest
 
 from reprobox.engine import Engine
 from reprobox.suite import TestSpec, run_tests
-from tests.conftest import TASKS_APP, docker_cli, reprobox_cli
+from tests.conftest import ROOTFUL_ENGINES, TASKS_APP, docker_cli, reprobox_cli
 from tests.conftest import test_labels as session_labels
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
 
 FAILING = """\
 import unittest

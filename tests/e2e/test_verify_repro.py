@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TASKS_APP, docker_cli, reprobox_cli
+from tests.conftest import ROOTFUL_ENGINES, TASKS_APP, docker_cli, reprobox_cli
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
 
 PLANTED = """\
 ARG BASE_IMAGE
@@ -36,6 +36,7 @@ def test_tasks_app_verifies_identical(base_image: str) -> None:
     assert not (_images() - before), "verify left images behind"
 
 
+@pytest.mark.engines("docker")  # representative subset: identical verify runs on Podman
 def test_planted_nondeterminism_is_reported_with_path_and_cause(
     tmp_path: Path, base_image: str
 ) -> None:
@@ -61,6 +62,7 @@ def test_planted_nondeterminism_is_reported_with_path_and_cause(
     assert not (_images() - before), "verify left images behind"
 
 
+@pytest.mark.engines("docker")  # representative subset: identical verify runs on Podman
 def test_text_report_and_diffoscope(tmp_path: Path, base_image: str) -> None:
     (tmp_path / "Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN date > /stamp\n")
     done = reprobox_cli(
@@ -75,6 +77,7 @@ def test_text_report_and_diffoscope(tmp_path: Path, base_image: str) -> None:
         assert "diffoscope is not installed" in done.stdout
 
 
+@pytest.mark.engines("docker")  # representative subset: identical verify runs on Podman
 def test_could_not_build_exits_3(tmp_path: Path, base_image: str) -> None:
     (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\nRUN exit 1\n")
     assert reprobox_cli("verify", str(tmp_path)).returncode == 3

@@ -109,6 +109,7 @@ def build_normalized(
             workdir,
             progress,
             spec.tag,
+            keep_base=not engine.flavour().loads_partial_archives,
         )
     finally:
         images.remove_if_untagged(engine, raw_id)

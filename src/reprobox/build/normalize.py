@@ -27,7 +27,8 @@ from reprobox import errors
 from reprobox.build.inputs import rfc3339
 
 Progress = Callable[[str], None]
-VOLATILE_CONFIG = ("container", "container_config", "docker_version")
+# "parent": Podman (buildah) records the intermediate image the last step ran on.
+VOLATILE_CONFIG = ("container", "container_config", "docker_version", "parent")
 _CHUNK = 1 << 20
 
 
@@ -158,10 +159,29 @@ def normalize_config(
     fixed["created"] = stamp
     if isinstance(fixed.get("config"), dict) and "Image" in fixed["config"]:
         fixed["config"]["Image"] = ""
+    if isinstance(fixed.get("config"), dict) and fixed["config"].get("Hostname"):
+        fixed["config"]["Hostname"] = ""  # Podman: the random name of the build container
     for entry in (fixed.get("history") or [])[base_history:]:
         entry["created"] = stamp
+        # Podman (buildah) comments each step with the ID of the image it ran on.
+        if str(entry.get("comment", "")).startswith("FROM "):
+            del entry["comment"]
+    _sort_trailing_labels(fixed.get("history") or [])
     fixed.setdefault("rootfs", {"type": "layers"})["diff_ids"] = diff_ids
     return fixed
+
+
+def _sort_trailing_labels(history: list[dict[str, Any]]) -> None:
+    """Podman appends the build request's labels as ``LABEL`` steps in hash-map order: the
+    trailing run of such empty steps is put in one fixed (sorted) order."""
+    start = len(history)
+    while (
+        start > 0
+        and history[start - 1].get("empty_layer")
+        and ("#(nop) LABEL " in str(history[start - 1].get("created_by", "")))
+    ):
+        start -= 1
+    history[start:] = sorted(history[start:], key=lambda e: str(e.get("created_by", "")))
 
 
 def config_bytes(config: dict[str, Any]) -> bytes:
@@ -183,9 +203,12 @@ def normalize_save(
     workdir: Path,
     progress: Progress = lambda _: None,
     tag: str | None = None,
+    keep_base: bool = False,
 ) -> NormalizedImage:
-    """Normalize the save stream ``chunks`` into ``workdir``."""
-    found = unpack_save(chunks, frozenset(base.diff_ids), workdir)
+    """Normalize the save stream ``chunks`` into ``workdir``. ``keep_base`` puts the base
+    image's layers (unchanged) into the archive too, for engines whose load needs every
+    layer (Podman); the image ID is the same either way."""
+    found = unpack_save(chunks, frozenset() if keep_base else frozenset(base.diff_ids), workdir)
     manifest = _read_json(found, "manifest.json")[0]
     config = _read_json(found, manifest["Config"])
     old_ids = list(config["rootfs"]["diff_ids"])
@@ -202,14 +225,17 @@ def normalize_save(
         new_paths.append(target)
     fixed = normalize_config(config, base.history, epoch, new_ids)
     archive = workdir / "image.tar"
-    image_id = write_archive(archive, fixed, new_ids, new_paths, tag)
+    base_layers = manifest["Layers"][: len(base.diff_ids)] if keep_base else []
+    layers = [found.files[_resolve(found, name)] for name in base_layers] + new_paths
+    image_id = write_archive(archive, fixed, new_ids, layers, tag)
     return NormalizedImage(image_id, fixed, tuple(new_paths), archive)
 
 
 def write_archive(
     archive: Path, config: dict[str, Any], diff_ids: list[str], new: list[Path], tag: str | None
 ) -> str:
-    """A docker-archive with only the new layers inside; returns the image ID."""
+    """A docker-archive with the last ``len(new)`` layers inside (only the new ones, or all);
+    returns the image ID."""
     raw = config_bytes(config)
     image_id = "sha256:" + hashlib.sha256(raw).hexdigest()
     layer_names = [f"{d.removeprefix('sha256:')}/layer.tar" for d in diff_ids]

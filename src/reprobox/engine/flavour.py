@@ -22,6 +22,15 @@ from reprobox import errors
 EXPLICIT_ULIMITS = (("nproc", 4096), ("nofile", 4096))
 
 
+# Where scripts/setup-engine --engine podman [--rootless USER] serves the API.
+PODMAN_URL = "unix:///run/podman/podman.sock"
+
+
+def rootless_podman_url(uid: int) -> str:
+    """The API socket of rootless Podman for ``uid`` (its runtime folder)."""
+    return f"unix:///run/user/{uid}/podman/podman.sock"
+
+
 class EngineKind(StrEnum):
     DOCKER = "docker"
     PODMAN = "podman"
@@ -67,6 +76,12 @@ class Flavour:
         """Whether file-size and open-file limits reach the box (rootless Podman 4's Docker
         API drops a create request's ``Ulimits``: its own CLI is needed for them)."""
         return not (self.rootless and self.kind is EngineKind.PODMAN)
+
+    @property
+    def loads_partial_archives(self) -> bool:
+        """Whether ``docker load`` accepts an archive without the layers the engine already
+        has (Docker does; Podman needs every layer in the archive)."""
+        return self.kind is EngineKind.DOCKER
 
     @property
     def runs_gvisor(self) -> bool:
