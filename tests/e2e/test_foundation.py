@@ -173,6 +173,7 @@ def _layers(tag: str) -> list[str]:
     return [layer for layer in out.strip().strip("[]").replace('"', "").split(",") if layer]
 
 
+@pytest.mark.engines("docker")  # reads the Docker builder's "Step N/M :" output
 def test_code_change_rebuilds_only_the_layers_after_copy(
     base_image: str, tmp_path: Path, unique: str
 ) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reprobox import errors
+from reprobox.engine import lite
 from reprobox.engine.core import Engine
 from reprobox.engine.flavour import Flavour, adapt_host_config, refusal
 
@@ -216,8 +217,19 @@ def exec_start(
         exec_id = api.exec_create(
             container_id, cmd, stdout=True, stderr=True, stdin=stdin, user=user, workdir=workdir
         )["Id"]
-        sock = api.exec_start(exec_id, socket=True)
+        sock = _exec_stream(engine, str(exec_id))
     return str(exec_id), _blocking(sock)
+
+
+def _exec_stream(engine: Engine, exec_id: str) -> Any:
+    """The started exec's stream. On a local socket it is hijacked by the stdlib client,
+    which never reads past the response head: the SDK's buffered reader can swallow the
+    first output when the engine sends it together with the head (Podman does)."""
+    if not engine.url.startswith("unix://"):
+        return engine.raw.api.exec_start(exec_id, socket=True)
+    version = str(getattr(engine.raw.api, "api_version", "") or lite.MIN_API_VERSION)
+    client = lite.LiteAPIClient(engine.url.removeprefix("unix://"), version=version)
+    return client.exec_start_socket(exec_id)
 
 
 @dataclass(frozen=True)

@@ -321,14 +321,23 @@ class LiteAPIClient:
         if ws:
             raise LiteError("websocket attach is not supported by the lite client")
         query = params or {"stdout": 1, "stderr": 1, "stream": 1}
-        target = self._url("/containers/{0}/attach", container, **query)
+        return self._hijack(self._url("/containers/{0}/attach", container, **query), b"")
+
+    def exec_start_socket(self, exec_id: str) -> socket.socket:
+        """Start an exec and return its hijacked stream as a plain socket. Nothing after the
+        response head is read, so output the engine sends with the head is never lost (the
+        SDK's ``exec_start(socket=True)`` buffers and drops it; Podman sends both at once)."""
+        body = json.dumps({"Detach": False, "Tty": False}).encode()
+        return self._hijack(self._url("/exec/{0}/start", exec_id), body)
+
+    def _hijack(self, target: str, body: bytes) -> socket.socket:
         upgrade = {"Connection": "Upgrade", "Upgrade": "tcp"}
         try:
             sock = self._conn.open_socket()
         except OSError as exc:
             raise ConnectionFailed(f"POST {target}: {exc}") from exc
         try:
-            sock.sendall(_request_head("POST", target, b"", upgrade))
+            sock.sendall(_request_head("POST", target, body, upgrade) + body)
             head = _read_raw_head(sock).split(b"\r\n")
             status, headers = _parse_head([line for line in head if line])
             if status not in (101, 200):

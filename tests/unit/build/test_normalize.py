@@ -155,3 +155,49 @@ def test_config_drops_volatile_fields_and_keeps_base_history() -> None:
     assert [h["created"] for h in fixed["history"]] == ["2001-01-01T00:00:00Z", fixed["created"]]
     assert fixed["rootfs"]["diff_ids"] == ["new"]
     assert config["created"] == "2026-01-01T00:00:00.123Z"  # the input is not changed
+
+
+def test_keep_base_puts_every_layer_in_the_archive_with_the_same_image_id(tmp_path: Path) -> None:
+    """Podman's load needs every layer; the image ID must not change for it."""
+    layer = _layer(ORDER_A, EPOCH + 10, "1")
+    base = BaseFacts((_sha(BASE_LAYER),), 1)
+    save = _save(layer, "2026-01-01T00:00:00Z", "c" * 64)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    partial = normalize_save(save, base, EPOCH, tmp_path / "a")
+    full = normalize_save(save, base, EPOCH, tmp_path / "b", keep_base=True)
+    assert full.image_id == partial.image_id
+    with tarfile.open(full.archive) as tar:
+        names = tar.getnames()
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+        base_member = tar.extractfile(manifest[0]["Layers"][0])
+        assert base_member is not None and base_member.read() == BASE_LAYER
+    assert all(layer_name in names for layer_name in manifest[0]["Layers"])
+
+
+def test_podman_build_noise_is_normalized() -> None:
+    """buildah (Podman's builder) records the intermediate image ("parent", step comments),
+    the build container's random hostname, and the request's labels in map order."""
+
+    def config(labels: list[str], parent: str, host: str) -> dict[str, object]:
+        steps = [{"created_by": "/bin/sh -c #(nop) WORKDIR /app", "comment": f"FROM {parent}"}]
+        steps += [
+            {"created_by": f"/bin/sh -c #(nop) LABEL {x}", "empty_layer": True} for x in labels
+        ]
+        return {
+            "parent": f"sha256:{parent}",
+            "config": {"Hostname": host, "Env": ["A=1"]},
+            "history": [{"created": "2001-01-01T00:00:00Z"}, *steps],
+            "rootfs": {"type": "layers", "diff_ids": []},
+        }
+
+    first = normalize_config(config(['"a"="1"', '"b"="2"'], "p1", "h1"), 1, EPOCH, ["x"])
+    second = normalize_config(config(['"b"="2"', '"a"="1"'], "p2", "h2"), 1, EPOCH, ["x"])
+    assert first == second
+    assert "parent" not in first and first["config"]["Hostname"] == ""  # type: ignore[index]
+    history = first["history"]
+    assert "comment" not in history[1]  # type: ignore[index]
+    assert [h["created_by"] for h in history[2:]] == [  # type: ignore[index]
+        '/bin/sh -c #(nop) LABEL "a"="1"',
+        '/bin/sh -c #(nop) LABEL "b"="2"',
+    ]

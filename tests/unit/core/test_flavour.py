@@ -152,3 +152,31 @@ def test_podman_info_lists_only_runtimes_whose_binary_exists(tmp_path: Any) -> N
     assert from_api(info, {}, [], PODMAN, local=False).runtimes == ("krun", "runc")
     assert from_api(info, {}, [], DOCKER, local=True).runtimes == ("krun", "runc")
     assert from_api({}, {}, [], ROOTLESS).rootless
+
+
+class _FakeLiteAPI:
+    def __init__(self, server: str) -> None:
+        self.server, self.asked = server, 0
+
+    def server_header(self) -> str:
+        return self.server
+
+    def libpod_info(self) -> dict[str, Any]:
+        self.asked += 1
+        return LIBPOD_INFO
+
+
+class _FakeRaw:
+    def __init__(self, server: str) -> None:
+        self.api = _FakeLiteAPI(server)
+
+
+def test_engine_detects_its_flavour_once_and_asks_libpod_only_of_podman() -> None:
+    from reprobox.engine.core import Engine
+
+    docker = Engine(_FakeRaw("Docker/20.10.24 (linux)"), "unix:///x", lite=True)  # type: ignore[arg-type]
+    assert docker.flavour() == Flavour(EngineKind.DOCKER, "20.10.24")
+    assert docker.raw.api.asked == 0  # type: ignore[attr-defined]
+    podman = Engine(_FakeRaw("Libpod/4.3.1 (linux)"), "unix:///x", lite=True)  # type: ignore[arg-type]
+    assert podman.flavour() == ROOTLESS and podman.flavour() is podman.flavour()
+    assert podman.raw.api.asked == 1  # type: ignore[attr-defined]

@@ -315,6 +315,27 @@ def test_attach_hands_over_the_stream_after_the_head(
         c.close(sock)
 
 
+def test_exec_start_keeps_output_sent_with_the_head(
+    fake_engine: Callable[[Handler], str],
+) -> None:
+    """Podman sends an exec's first output in the same packet as the response head: none of
+    it may be lost (the SDK's buffered ``exec_start(socket=True)`` drops it)."""
+    frames = b"\x01\x00\x00\x00\x00\x00\x00\x0342\n"
+
+    def handler(conn: socket.socket, request: bytes) -> None:
+        assert request.startswith(b"POST /v1.41/exec/e1/start HTTP/1.1")
+        assert request.endswith(b'{"Detach": false, "Tty": false}')
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n"
+        conn.sendall(head + frames)
+        conn.shutdown(socket.SHUT_WR)
+
+    sock = lite.LiteAPIClient(fake_engine(handler)).exec_start_socket("e1")
+    try:
+        assert list(c.frames(sock)) == [(c.STDOUT, b"42\n")]
+    finally:
+        c.close(sock)
+
+
 def test_attach_to_a_missing_container_raises_not_found(
     fake_engine: Callable[[Handler], str],
 ) -> None:
