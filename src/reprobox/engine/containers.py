@@ -322,7 +322,11 @@ def _buffered(sock: Any) -> io.BufferedIOBase | io.BufferedReader:
 
 # Where the engine's cgroupfs driver puts a container's cgroup (v1 controllers), relative to
 # /sys/fs/cgroup/<controller>/; checked in order.
-_CGROUP_DIRS = ("docker/{id}", "system.slice/docker-{id}.scope")
+_CGROUP_DIRS = (
+    "docker/{id}",
+    "system.slice/docker-{id}.scope",
+    "libpod_parent/libpod-{id}",  # rootful Podman with the cgroupfs manager
+)
 _CGROUP_ROOT = "/sys/fs/cgroup"
 
 
