@@ -98,6 +98,7 @@ class BoxOptions:
     memory: str | None = None
     cpus: float | None = None
     pids: int | None = None
+    no_limits: bool = False
     network: Network | None = None
     mounts: tuple[str, ...] = ()
     runtime: str | None = None
@@ -122,6 +123,7 @@ class BoxOptions:
             memory=self.memory,
             cpus=self.cpus,
             pids=self.pids,
+            no_limits=self.no_limits,
             network=self.network,
             runtime=self.runtime,
             mounts=self.mounts,
