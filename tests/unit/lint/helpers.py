@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+
 from reprobox.lint import LintOptions, lint_paths, lint_text
 from reprobox.lint.rules.interface import Finding
 
@@ -43,3 +45,14 @@ def context_findings(
 
 def context_lines(root: Path, dockerfile: str, files: dict[str, str], rule_id: str) -> list[int]:
     return [f.line for f in context_findings(root, dockerfile, files, rule_id)]
+
+
+# Differential property tests (our matcher against a reference): many examples, derandomized so
+# CI is stable, no example database.
+DIFFERENTIAL = settings(
+    max_examples=1500,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)

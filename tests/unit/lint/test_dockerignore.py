@@ -13,19 +13,13 @@ from pathlib import Path
 
 import pytest
 from docker.utils.build import PatternMatcher, exclude_paths
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from reprobox import errors
 from reprobox.lint.dockerignore import DockerIgnore, read_dockerignore
+from tests.unit.lint.helpers import DIFFERENTIAL
 
-SETTINGS = settings(
-    max_examples=1500,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 PATTERN_TOKENS = [
     "a", "b", "A", "B", "ab", ".", "..", "/", "*", "**", "?", "[", "]", "!", "^", "-", "\\",
     " ", "[a-b]", "[!a]", "[^a]", "[]]", "[!]", "[z-a]", "x.y", ".dockerignore", "#", "é",
@@ -79,13 +73,13 @@ def ours(lines: list[str], candidates: list[str]) -> list[bool] | None:
     return [matcher.matches(path) for path in candidates]
 
 
-@SETTINGS
+@DIFFERENTIAL
 @given(patterns, st.lists(paths, min_size=1, max_size=6))
 def test_agrees_with_the_sdk(lines: list[str], candidates: list[str]) -> None:
     assert ours(lines, candidates) == sdk_verdicts(lines, candidates)
 
 
-@SETTINGS
+@DIFFERENTIAL
 @given(st.data(), st.lists(paths, min_size=1, max_size=4))
 def test_agrees_with_the_sdk_on_patterns_made_from_the_paths(
     data: st.DataObject, candidates: list[str]

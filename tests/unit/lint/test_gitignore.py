@@ -6,19 +6,13 @@ the path; this differential property test runs both on generated patterns and pa
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pathspec import GitIgnoreSpec
 
 from reprobox.lint.gitignore import Rules, compile_lines, literals
+from tests.unit.lint.helpers import DIFFERENTIAL
 
-SETTINGS = settings(
-    max_examples=1500,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 SEGMENTS = ["a", "b", "ab", "A", "build", "x.log", ".env", "a b", "#c", "!d", "[e]", "f\\", " "]
 TOKENS = [*SEGMENTS, "*", "**", "?", "/", "!", "[ab]", "[!a]", "[]]", "[!]]", "[^b]", "[", "]",
           "[a-b]", "[ab]x", "\\#", "\\!", "\\ ", "\\[", "\\*", " ", "#"]  # fmt: skip
@@ -27,7 +21,7 @@ paths = st.builds("/".join, st.lists(st.sampled_from(SEGMENTS), min_size=1, max_
 lines = st.lists(st.builds("".join, st.lists(st.sampled_from(TOKENS), max_size=6)), max_size=6)
 
 
-@SETTINGS
+@DIFFERENTIAL
 @given(lines, st.lists(paths, min_size=1, max_size=5), st.booleans())
 def test_pre_check_agrees_with_pathspec(
     patterns: list[str], candidates: list[str], as_dirs: bool
