@@ -107,3 +107,37 @@ def test_a_missing_image_stops_the_batch_with_exit_3_and_no_result_lines(tmp_pat
         "error: image reprobox/no-such-image:1 is not on this engine"
     )
     assert out.read_text() == ""
+
+
+def test_ctrl_c_exits_130_keeps_finished_results_and_a_rerun_completes(
+    base_image: str, tmp_path: Path, labels: dict[str, str]
+) -> None:
+    jobs = [Job(i, f"sleep 1; echo {i}") for i in range(12)]
+    path = write_jobs(tmp_path / "jobs.jsonl", jobs)
+    out = tmp_path / "out.jsonl"
+    args = [
+        str(path),
+        "--out",
+        str(out),
+        "--image",
+        base_image,
+        "--workers",
+        "2",
+        *label_args(labels),
+    ]
+    proc = subprocess.Popen([*REPROBOX, "batch", *args], stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_lines(out, 2, proc)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert stderr.strip().splitlines()[-1] == (
+        "interrupted: finished results are kept; run the same command to resume"
+    )
+    kept = by_id(out)
+    assert 2 <= len(kept) < 12
+    done = batch(*args)
+    assert done.returncode == 0, done.stderr
+    assert sorted(by_id(out)) == list(range(12))
