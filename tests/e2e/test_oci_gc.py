@@ -26,7 +26,8 @@ def cached(store: ImageStore, archive: Path) -> str:
 
 def gc(cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REPROBOX_CACHE_DIR": str(cache)}
-    cli = [sys.executable, "-m", "reprobox", "gc", *args]
+    host = list(args[:2]) if args[:1] == ("--host",) else []
+    cli = [sys.executable, "-m", "reprobox", *host, "gc", *args[len(host) :]]
     return subprocess.run(cli, capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
 
 
@@ -52,3 +53,15 @@ def test_gc_removes_images_whose_archive_is_gone_and_keeps_the_cache_under_its_b
     assert [e.image_id for e in store.entries()] == [ids[2]]
     bad = gc(tmp_path / "cache", "--cache-max", "lots")
     assert bad.returncode == 2 and "not a size: 'lots'" in bad.stderr
+
+
+def test_gc_cleans_the_oci_backend_even_when_the_engine_is_down(tmp_path: Path) -> None:
+    require_oci_tools()
+    store = ImageStore(tmp_path / "cache")
+    archive = oci_archive(tmp_path / "a.tar", [[member("f", b"x")]])
+    cached(store, archive)
+    archive.unlink()
+    down = gc(tmp_path / "cache", "--host", "unix:///run/reprobox-test-no-engine.sock")
+    assert "removed 0 oci box(es), 1 cached oci image(s)" in down.stdout
+    assert down.returncode == 3 and down.stderr.startswith("error: ")
+    assert store.entries() == []

@@ -34,22 +34,25 @@ def gc(ctx: click.Context, everything: bool, cache_max: str | None, as_json: boo
     from reprobox.sandbox.command import parse_size
 
     limit = None if cache_max is None else parse_size(cache_max)
-    engine = engine_from(ctx)
 
     def engine_has(image_id: str) -> bool | None:
         try:
-            return engine.image(image_id) is not None
+            return engine_from(ctx).image(image_id) is not None
         except errors.ReproboxError:
-            return None
+            return None  # no engine to ask: the image is kept
 
+    # The oci backend needs no engine: its leftovers go even when the engine is down.
     oci = sweep(only_dead=not everything, cache_max=limit, engine_has=engine_has)
-    report = engine.sweep(only_dead=not everything)
+    if not as_json:
+        out.print(
+            f"removed {len(oci.boxes)} oci box(es), {len(oci.images)} cached oci image(s) "
+            f"({oci.freed_bytes >> 20} MiB)"
+        )
+    report = engine_from(ctx).sweep(only_dead=not everything)
     if as_json:
         print_json({**dataclasses.asdict(report), "oci": oci})
         return
     out.print(
         f"removed {len(report.containers)} container(s), {len(report.images)} image(s), "
-        f"{len(report.volumes)} volume(s), {len(report.networks)} network(s); "
-        f"{len(oci.boxes)} oci box(es), {len(oci.images)} cached oci image(s) "
-        f"({oci.freed_bytes >> 20} MiB)"
+        f"{len(report.volumes)} volume(s), {len(report.networks)} network(s)"
     )
