@@ -134,7 +134,7 @@ def engine_host_config_kwargs(flavour: Flavour, spec: ContainerSpec) -> dict[str
 
 def create(engine: Engine, spec: ContainerSpec) -> str:
     """Create (not start) a container for ``spec``; returns its ID."""
-    api = engine.raw.api
+    api = engine.api
     kwargs = engine_host_config_kwargs(engine.flavour(), spec)
     with engine.guard(f"create a box from {spec.image}"):
         host_config = api.create_host_config(**kwargs)
@@ -147,32 +147,32 @@ def attach(engine: Engine, container_id: str, stdin: bool = False) -> Any:
     ``stdin``, writes to it go to the main process's stdin."""
     params = {"stdin": int(stdin), "stdout": 1, "stderr": 1, "stream": 1}
     with engine.guard("attach to the box"):
-        sock = engine.raw.api.attach_socket(container_id, params=params)
+        sock = engine.api.attach_socket(container_id, params=params)
     return _blocking(sock)
 
 
 def start(engine: Engine, container_id: str) -> None:
     with engine.guard("start the box"):
-        engine.raw.api.start(container_id)
+        engine.api.start(container_id)
 
 
 def wait(engine: Engine, container_id: str) -> int:
     """Wait for the container's main process; returns its exit status."""
     with engine.guard("wait for the box"):
-        return int(engine.raw.api.wait(container_id)["StatusCode"])
+        return int(engine.api.wait(container_id)["StatusCode"])
 
 
 def oom_killed(engine: Engine, container_id: str) -> bool:
     """Whether the engine recorded that the container's main process was OOM-killed."""
     with engine.guard("inspect the box"):
-        state = engine.raw.api.inspect_container(container_id)["State"]
+        state = engine.api.inspect_container(container_id)["State"]
     return bool(state.get("OOMKilled"))
 
 
 def kill(engine: Engine, container_id: str) -> None:
     """SIGKILL the container (every process in it); a container already gone is fine."""
     with contextlib.suppress(errors.EngineError, errors.ImageNotFound), engine.guard("kill"):
-        engine.raw.api.kill(container_id)
+        engine.api.kill(container_id)
 
 
 def remove(engine: Engine, container_id: str) -> None:
@@ -181,7 +181,7 @@ def remove(engine: Engine, container_id: str) -> None:
     the ``reprobox`` logger, never swallowed: the container may be left behind."""
     try:
         with engine.guard("remove the box"):
-            engine.raw.api.remove_container(container_id, force=True, v=True)
+            engine.api.remove_container(container_id, force=True, v=True)
     except errors.EngineError as exc:
         if exc.status in (404, 409) and _gone_or_going(exc.message):
             return

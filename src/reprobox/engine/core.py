@@ -17,6 +17,7 @@ from reprobox.engine import client as _client
 if TYPE_CHECKING:
     import docker
 
+    from reprobox.engine.api import OneShotAPI
     from reprobox.engine.flavour import Flavour
     from reprobox.engine.info import EngineInfo
 
@@ -42,14 +43,28 @@ class Engine:
 
     ``raw`` is the docker SDK client; only modules inside ``reprobox.engine`` may use it.
     With ``lite``, ``raw`` is a :class:`reprobox.engine.lite.LiteClient`, which has only
-    what a one-shot run needs (see :mod:`reprobox.engine.lite`).
+    what a one-shot run needs (see :mod:`reprobox.engine.lite`). ``api`` is the one-shot
+    calls of either client behind one typed interface (:class:`~reprobox.engine.api.OneShotAPI`),
+    which the one-shot path uses, so mypy checks the lite client there as it checks the SDK.
     """
 
-    def __init__(self, raw: docker.DockerClient, url: str, lite: bool = False) -> None:
+    def __init__(
+        self,
+        raw: docker.DockerClient,
+        url: str,
+        lite: bool = False,
+        api: OneShotAPI | None = None,
+    ) -> None:
         self.raw = raw
         self.url = url
         self.lite = lite
+        self._api = api
         self._flavour: Flavour | None = None
+
+    @property
+    def api(self) -> OneShotAPI:
+        """The one-shot calls, typed alike for the SDK and the lite client."""
+        return self.raw.api if self._api is None else self._api
 
     def guard(self, action: str) -> contextlib.AbstractContextManager[None]:
         """Translate engine client errors inside the block (for ``reprobox.engine`` modules)."""
@@ -114,7 +129,7 @@ class Engine:
         """The image ``ref`` names, or ``None`` when the engine does not have it."""
         try:
             with self.guard(f"inspect image {ref}"):
-                data = self.raw.api.inspect_image(ref)
+                data = self.api.inspect_image(ref)
         except errors.ImageNotFound:
             return None
         except errors.EngineError as exc:
@@ -171,6 +186,7 @@ def connect(base_url: str | None = None, timeout: float = 120, lite: bool = Fals
         with _client.translated("connect", url):
             raw = _lite.open_client(url, timeout)
         if raw is not None:
-            # The lite client stands in for the SDK on the one-shot path only (duck-typed).
-            return Engine(cast("docker.DockerClient", raw), url, lite=True)
+            # The lite client stands in for the SDK on the one-shot path only: typed there as
+            # the OneShotAPI both clients provide (duck-typed as ``raw`` for ping and close).
+            return Engine(cast("docker.DockerClient", raw), url, lite=True, api=raw.api)
     return Engine(_client.open_client(url, timeout), url)

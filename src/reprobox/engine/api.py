@@ -1,0 +1,82 @@
+"""The engine calls a one-shot box makes, as one typed interface with two implementations.
+
+The docker SDK's ``APIClient`` and the stdlib :class:`reprobox.engine.lite.LiteAPIClient`
+both provide :class:`OneShotAPI`; ``mypy --strict`` checks that both do (the assignments at
+the bottom), so the CLI's lite path is type-checked against the same interface as the SDK's,
+and :mod:`reprobox.engine.containers` calls it through :attr:`Engine.api
+<reprobox.engine.core.Engine.api>`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+
+class OneShotAPI(Protocol):
+    """Create, attach, start, wait, inspect, kill, remove: a one-shot box's engine calls."""
+
+    def inspect_image(self, image: str) -> Any: ...
+
+    def create_host_config(
+        self,
+        *,
+        read_only: bool | None = ...,
+        tmpfs: dict[str, str] | None = ...,
+        cap_drop: list[str] | None = ...,
+        cap_add: list[str] | None = ...,
+        security_opt: list[str] | None = ...,
+        pids_limit: int | None = ...,
+        mem_limit: Any = ...,
+        memswap_limit: Any = ...,
+        nano_cpus: int | None = ...,
+        ulimits: Any = ...,
+        init: bool | None = ...,
+        log_config: Any = ...,
+        runtime: str | None = ...,
+        binds: Any = ...,
+        network_mode: str | None = ...,
+    ) -> Any: ...
+
+    def create_container(
+        self,
+        image: str,
+        command: str | list[str] | None = ...,
+        *,
+        user: str | None = ...,
+        detach: bool = ...,
+        stdin_open: bool = ...,
+        tty: bool = ...,
+        environment: list[str] | None = ...,
+        network_disabled: bool = ...,
+        entrypoint: str | list[str] | None = ...,
+        working_dir: str | None = ...,
+        host_config: Any = ...,
+        labels: dict[str, str] | None = ...,
+        use_config_proxy: bool = ...,
+    ) -> Any: ...
+
+    def attach_socket(self, container: str, params: Any = ..., ws: bool = ...) -> Any: ...
+
+    def start(self, container: str) -> None: ...
+
+    def wait(self, container: str) -> Any: ...
+
+    def inspect_container(self, container: str) -> Any: ...
+
+    def kill(self, container: str, signal: str | int | None = ...) -> None: ...
+
+    def remove_container(
+        self, container: str, v: bool = ..., link: bool = ..., force: bool = ...
+    ) -> None: ...
+
+
+if TYPE_CHECKING:  # both clients provide the interface (checked by mypy, free at run time)
+    import docker
+
+    from reprobox.engine.lite import LiteAPIClient
+
+    def _sdk(api: docker.APIClient) -> OneShotAPI:
+        return api
+
+    def _lite(api: LiteAPIClient) -> OneShotAPI:
+        return api
