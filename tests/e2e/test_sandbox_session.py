@@ -16,7 +16,7 @@ from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.sandbox import OutputChunk, Policy, Sandbox, SandboxPool, Stream
 from reprobox.sandbox.backend import Backend, check_backend
-from tests.conftest import ROOTFUL_ENGINES
+from tests.conftest import ROOTFUL_ENGINES, docker_cli
 from tests.e2e.oci_support import my_leftovers, require_oci_tools
 from tests.e2e.test_sandbox_support import leftovers, runtime_param
 
@@ -50,15 +50,11 @@ def nothing_left(labels: dict[str, str]) -> bool:
 
 
 def others(box: Sandbox, before: str = "") -> list[str]:
-    """Processes in the box other than init, the keeper (root's ``sleep``) and the lister."""
+    """Processes in the box other than its init (PID 1) and the lister."""
     lines = box.run(["sh", "-c", before + LIST]).stdout_text.splitlines()
     _, me, parent = lines.pop().split()
     rows = [line.split() for line in lines]
-    return [
-        " ".join(row)
-        for row in rows
-        if row[0] not in ("1", me, parent) and not (row[2] == "(sleep)" and row[3] == "0")
-    ]
+    return [" ".join(row) for row in rows if row[0] not in ("1", me, parent)]
 
 
 def test_session_runs_share_files_and_leave_no_process(
@@ -189,9 +185,12 @@ SESSION_SCRIPT = """
 import sys
 from reprobox.sandbox import Sandbox
 labels = dict(a.split("=", 1) for a in sys.argv[2:])
+def show(chunk):
+    sys.stdout.write(chunk.data.decode())
+    sys.stdout.flush()
+
 with Sandbox(sys.argv[1], labels=labels) as box:
-    print("ready", flush=True)
-    box.run(["sleep", "100"], timeout=None)
+    box.run(["sh", "-c", "echo running; exec sleep 100"], timeout=None, on_output=show)
 """
 
 
@@ -207,8 +206,7 @@ def test_api_session_is_removed_on_ctrl_c_and_sigterm(
         text=True,
     )
     try:
-        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
-        time.sleep(0.5)  # let the run start
+        assert proc.stdout is not None and proc.stdout.readline() == "running\n"
         assert len(leftovers(labels)) == 1
         proc.send_signal(sig)
         proc.communicate(timeout=30)
@@ -216,3 +214,26 @@ def test_api_session_is_removed_on_ctrl_c_and_sigterm(
         proc.kill()
     assert proc.returncode != 0
     assert leftovers(labels) == []
+
+
+def test_pool_on_a_missing_tag_fails_fast_then_recovers_once_it_exists(
+    engine: Engine, base_image: str, labels: dict[str, str], unique: str
+) -> None:
+    tag = f"reprobox-test/late:{unique}"
+    try:
+        with SandboxPool(tag, size=1, labels=labels, engine=engine) as pool:
+            for _ in range(2):
+                started = time.monotonic()
+                with pytest.raises(errors.ImageNotFound, match="is not on this engine"):
+                    pool.run(["true"])
+                assert time.monotonic() - started < 10, "run() waited instead of failing fast"
+            docker_cli("tag", base_image, tag)
+            recovered = None
+            end = time.monotonic() + 30
+            while recovered is None and time.monotonic() < end:
+                with contextlib.suppress(errors.ImageNotFound):
+                    recovered = pool.run(["echo", "back"])
+            assert recovered is not None and recovered.stdout_text == "back\n"
+        assert leftovers(labels) == []
+    finally:
+        docker_cli("rmi", tag, check=False)  # only the tag: the base image stays

@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import socket
 import struct
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reprobox import errors
 from reprobox.engine import lite
 from reprobox.engine.core import Engine
 from reprobox.engine.flavour import Flavour, adapt_host_config, refusal
 
+if TYPE_CHECKING:
+    from reprobox.engine.lite import LiteAPIClient
+
 STDOUT = 1
 STDERR = 2
 _LOG = logging.getLogger("reprobox")
+REMOVAL_WAIT_S = 10.0
 _HEADER = struct.Struct(">BxxxL")
 _READ_BUFFER = 1 << 16
 
@@ -65,9 +72,11 @@ class ContainerSpec:
     binds: tuple[BindMount, ...] = field(default_factory=tuple)
     # Output is streamed to the caller; the engine keeping a second copy costs disk and time.
     log_driver: str = "none"
-    # Keep stdin open until the first attached client closes it (a primed pool box reads its
-    # command there).
+    # Keep stdin open until the first attached client closes it (the box's init reads its
+    # owner's messages there, and ends the box when the owner's connection ends).
     stdin: bool = False
+    # The engine removes the container as soon as its main process exits.
+    auto_remove: bool = False
 
 
 def host_config_kwargs(spec: ContainerSpec) -> dict[str, Any]:
@@ -89,6 +98,7 @@ def host_config_kwargs(spec: ContainerSpec) -> dict[str, Any]:
         "init": spec.init,
         "log_config": {"Type": spec.log_driver, "Config": {}},
         "runtime": spec.runtime,
+        "auto_remove": spec.auto_remove or None,
         "binds": [f"{b.source}:{b.target}:{'ro' if b.read_only else 'rw'}" for b in spec.binds]
         or None,
     }
@@ -162,6 +172,71 @@ def wait(engine: Engine, container_id: str) -> int:
         return int(engine.api.wait(container_id)["StatusCode"])
 
 
+def wait_removed(engine: Engine, container_id: str) -> Callable[[], int]:
+    """Start waiting for an auto-removed container *before* it can exit (afterwards it is
+    gone, and so is its status); call the result for the main process's exit status."""
+    if engine.lite:
+        with engine.guard("wait for the box"):
+            pending = _lite_api(engine).wait_later(container_id, condition="removed")
+
+        def lite_result() -> int:
+            with engine.guard("wait for the box"):
+                return int(pending()["StatusCode"])
+
+        return lite_result
+    return _threaded_wait(engine, container_id)
+
+
+def _lite_api(engine: Engine) -> LiteAPIClient:
+    from reprobox.engine.lite import LiteAPIClient
+
+    api: object = engine.raw.api
+    assert isinstance(api, LiteAPIClient)
+    return api
+
+
+def _threaded_wait(engine: Engine, container_id: str) -> Callable[[], int]:
+    answer: list[Any] = []
+
+    def waiting() -> None:
+        try:
+            with engine.guard("wait for the box"):
+                answer.append(engine.raw.api.wait(container_id, condition="removed"))
+        except BaseException as exc:
+            answer.append(exc)
+
+    thread = threading.Thread(target=waiting, name="reprobox-wait", daemon=True)
+    thread.start()
+
+    def result() -> int:
+        thread.join()
+        if isinstance(answer[0], BaseException):
+            raise answer[0]
+        return int(answer[0]["StatusCode"])
+
+    return result
+
+
+def oom_reported(engine: Engine, container_id: str, since: float) -> bool:
+    """Whether the engine reported an out-of-memory kill in the container since ``since``
+    (a Unix time): works after the container was removed, unlike its ``OOMKilled`` state."""
+    filters = json.dumps({"container": [container_id], "event": ["oom"]})
+    until = f"{time.time():.9f}"
+    with engine.guard("read the box's events"):
+        if engine.lite:
+            found = _lite_api(engine).events_between(f"{since:.9f}", until, filters)
+        else:
+            # The SDK passes string times through unchanged (its int/datetime forms would cut
+            # them to whole seconds, and an "until" in the future makes the engine wait).
+            sdk: Any = engine.raw.api
+            found = list(
+                sdk.events(
+                    since=f"{since:.9f}", until=until, filters=json.loads(filters), decode=True
+                )
+            )
+    return any(event.get("status") == "oom" or event.get("Action") == "oom" for event in found)
+
+
 def oom_killed(engine: Engine, container_id: str) -> bool:
     """Whether the engine recorded that the container's main process was OOM-killed."""
     with engine.guard("inspect the box"):
@@ -176,14 +251,16 @@ def kill(engine: Engine, container_id: str) -> None:
 
 
 def remove(engine: Engine, container_id: str) -> None:
-    """Kill and remove the container and its anonymous volumes; idempotent (a container that
-    is gone, or being removed already, is fine). Any other failure is logged as a warning on
-    the ``reprobox`` logger, never swallowed: the container may be left behind."""
+    """Kill and remove the container and its anonymous volumes; returns when it is gone
+    (also when the engine was removing it already). Idempotent. A failure is logged as a
+    warning on the ``reprobox`` logger, never swallowed: the container may be left behind."""
     try:
         with engine.guard("remove the box"):
             engine.api.remove_container(container_id, force=True, v=True)
     except errors.EngineError as exc:
-        if exc.status in (404, 409) and _gone_or_going(exc.message):
+        if exc.status == 404 and _gone_or_going(exc.message):
+            return
+        if exc.status == 409 and _gone_or_going(exc.message) and _await_gone(engine, container_id):
             return
         _LOG.warning(
             "could not remove container %s: %s (remove it with 'reprobox gc')",
@@ -196,6 +273,19 @@ def remove(engine: Engine, container_id: str) -> None:
             container_id[:12],
             exc.message,
         )
+
+
+def _await_gone(engine: Engine, container_id: str, seconds: float = REMOVAL_WAIT_S) -> bool:
+    """Wait until the engine's own removal of the container is done; whether it is gone."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with engine.guard("inspect the box"):
+                engine.raw.api.inspect_container(container_id)
+        except errors.EngineError as exc:
+            return exc.status == 404
+        time.sleep(0.02)
+    return False
 
 
 def _gone_or_going(message: str) -> bool:
@@ -259,6 +349,14 @@ def exec_quick(engine: Engine, container_id: str, cmd: list[str], user: str) -> 
     finally:
         close(sock)
     return bytes(out)
+
+
+def write_stdin(sock: Any, data: bytes) -> None:
+    """Write ``data`` to the stdin of an attach stream, keeping it open."""
+    try:
+        _socket_of(sock).sendall(data)
+    except OSError as exc:
+        raise errors.SandboxError(f"the box stopped reading its input: {exc}") from exc
 
 
 def send_stdin(sock: Any, data: bytes) -> None:

@@ -10,13 +10,16 @@ What it is: a deliberately tiny, tested subset of the SDK's low-level ``APIClien
 the methods :mod:`reprobox.engine.containers` calls for a one-shot run
 (``create_host_config``, ``create_container``, ``attach_socket``, ``start``, ``wait``,
 ``inspect_container``, ``kill``, ``remove_container``) plus ``inspect_image``, ``version``
-and ``ping``, with the same arguments and return shapes. ``create_host_config`` and
-``create_container`` build the same request bodies as the SDK (a unit test compares them
-with the SDK's, for the default policy and relaxed ones); the one deliberate difference is
-that the docker CLI's ``~/.docker/config.json`` proxy settings are never injected into the
-box's environment. Errors are :class:`APIError` (:class:`NotFound`, :class:`ImageNotFound`,
-classified as the SDK does) and :class:`ConnectionFailed`, which ``Engine.guard()``
-translates into the same reprobox errors as the SDK's.
+and ``ping``, with the same arguments and return shapes, and two of its own:
+``wait_later`` (a ``wait`` sent before the container starts, on its own connection, as the
+docker CLI does for ``--rm``) and ``events_between`` (past events, for an OOM kill).
+``create_host_config`` and ``create_container`` build the same request bodies as the SDK
+(a unit test compares them with the SDK's, for the default policy and relaxed ones); the
+one deliberate difference is that the docker CLI's ``~/.docker/config.json`` proxy settings
+are never injected into the box's environment. Errors are :class:`APIError`
+(:class:`NotFound`, :class:`ImageNotFound`, classified as the SDK does) and
+:class:`ConnectionFailed`, which ``Engine.guard()`` translates into the same reprobox errors
+as the SDK's.
 
 What it is not: sessions (exec, copies), the pool, builds, images and everything else keep
 the docker SDK. ``reprobox.engine`` stays the only package that speaks to the engine.
@@ -35,6 +38,7 @@ import select
 import socket
 import threading
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 MIN_API_VERSION = "1.41"
@@ -360,6 +364,54 @@ class LiteAPIClient:
         target = self._url("/containers/{0}/wait", container, condition=condition)
         return self._json("POST", target, timeout=timeout)
 
+    def wait_later(
+        self, container: str, condition: str | None = None
+    ) -> Callable[[], dict[str, Any]]:
+        """Send ``wait`` now, on a connection of its own (before the container can exit);
+        call the result to read the answer (blocking, no timeout)."""
+        target = self._url("/containers/{0}/wait", container, condition=condition)
+        try:
+            sock = self._conn.open_socket()
+        except OSError as exc:
+            raise ConnectionFailed(f"POST {target}: {exc}") from exc
+        try:
+            sock.sendall(_request_head("POST", target, b"", {}))
+        except OSError as exc:
+            sock.close()
+            raise ConnectionFailed(f"POST {target}: {exc}") from exc
+
+        def answer() -> dict[str, Any]:
+            try:
+                sock.settimeout(None)
+                with sock.makefile("rb") as reader:
+                    status, _, body = _read_response(reader)
+            except (OSError, ValueError) as exc:
+                raise ConnectionFailed(f"POST {target}: {exc}") from exc
+            finally:
+                sock.close()
+            if status >= 400:
+                raise api_error(status, body)
+            data = json.loads(body)
+            return data if isinstance(data, dict) else {}
+
+        return answer
+
+    def events_between(self, since: str, until: str, filters: str) -> list[dict[str, Any]]:
+        """The engine's events from ``since`` to ``until`` (Unix times, in the past), as
+        ``GET /events`` returns them: concatenated JSON objects."""
+        target = self._url("/events", since=since, until=until, filters=filters)
+        text = self._call("GET", target).decode("utf-8", "replace")
+        decoder, at = json.JSONDecoder(), 0
+        events: list[dict[str, Any]] = []
+        while True:
+            while at < len(text) and text[at].isspace():
+                at += 1
+            if at >= len(text):
+                return events
+            event, at = decoder.raw_decode(text, at)
+            if isinstance(event, dict):
+                events.append(event)
+
     def inspect_container(self, container: str) -> dict[str, Any]:
         return self._json("GET", self._url("/containers/{0}/json", container))
 
@@ -428,6 +480,7 @@ def host_config(
     memswap_limit: int | None = None,
     tmpfs: dict[str, str] | list[str] | None = None,
     pids_limit: int | None = None,
+    auto_remove: bool = False,
     init: bool | None = None,
     nano_cpus: int | None = None,
     runtime: str | None = None,
@@ -458,6 +511,8 @@ def host_config(
         config["Tmpfs"] = _tmpfs(tmpfs)
     if pids_limit:
         config["PidsLimit"] = _typed(pids_limit, int, "pids_limit")
+    if auto_remove:
+        config["AutoRemove"] = auto_remove
     if init is not None:
         config["Init"] = init
     if nano_cpus:

@@ -47,6 +47,10 @@ class SessionBox(RunBox, Protocol):
     def copy_out(self, folder: str, name: str, limit: int) -> bytes: ...
 
 
+class BoxGone(errors.SandboxError):
+    """A ready box ended before it received its command (nothing ran): take another."""
+
+
 def check_backend(backend: str) -> Backend:
     if backend == "engine":
         return "engine"

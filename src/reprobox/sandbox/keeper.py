@@ -1,31 +1,36 @@
-"""A running box that serves commands by exec: used by sessions and by the pool.
+"""A running box that serves commands by exec: a session.
 
-The container's main process is an idle *keeper* under the engine's init, running as a
-different user than the commands (see :func:`reprobox.sandbox.spec.keeper_user`). Every
+The container's main process is the box's own init (:mod:`reprobox.sandbox.boxinit`),
+running as a different user than the commands (see :func:`reprobox.sandbox.spec.keeper_user`)
+and holding the session's lifetime: the owner's lifeline on its stdin (the box ends when the
+owner's connection closes, e.g. the owner was SIGKILLed), a lease of one run's timeout while
+a command runs, and the idle lifetime, renewed by the owner's heartbeat, between runs. Every
 command runs under a small ``sh`` wrapper that, when the command ends, sends SIGKILL to every
 process the command's user may signal (``kill -9 -1``): background and ``setsid`` processes
-included, the keeper and init excluded. On timeout the same kill is sent from a second exec;
-when that cannot run (a fork bomb exhausted the pids limit), the whole container is killed
-and the box is lost. Either way, the command's whole process tree is dead when ``run()``
-returns.
+included, init excluded. On timeout the same kill is sent from a second exec; when that
+cannot run (a fork bomb exhausted the pids limit), the whole container is killed and the box
+is lost. Either way, the command's whole process tree is dead when ``run()`` returns.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.engine import containers as c
 from reprobox.exitcodes import SIGKILLED
+from reprobox.sandbox import boxinit
+from reprobox.sandbox.lifeline import Heartbeat, Lifeline
 from reprobox.sandbox.output import Capture
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
-from reprobox.sandbox.spec import KEEPER, keeper_user
+from reprobox.sandbox.spec import boxed, keeper_user
 from reprobox.sandbox.transfer import tar_error
 
 # "$@" runs the command; then everything the command's user can signal is killed.
@@ -37,34 +42,48 @@ EXIT_STATUS_WAIT_S = 5.0
 
 @dataclass
 class KeeperBox:
-    """One started container with a keeper, serving commands as ``policy.user``."""
+    """One started session box, serving commands as ``policy.user``."""
 
     engine: Engine
     container_id: str
     policy: Policy
     workdir: str
+    sock: Any = None
+    lifeline: Lifeline | None = None
     lost: bool = False
+    running: bool = False
     _oom_seen: int = 0
+    _heartbeat: Heartbeat | None = field(default=None, repr=False)
 
     @classmethod
-    def start(cls, engine: Engine, spec: c.ContainerSpec, policy: Policy) -> KeeperBox:
-        """Create and start a keeper container from ``spec`` (its command is replaced)."""
-        from dataclasses import replace
-
-        keeper = replace(spec, command=KEEPER, user=keeper_user(policy))
+    def start(
+        cls, engine: Engine, spec: c.ContainerSpec, policy: Policy, idle_s: float | None = None
+    ) -> KeeperBox:
+        """Create and start a session box from ``spec`` (its command is replaced)."""
+        session = boxed(spec, boxinit.keeper(idle_s), user=keeper_user(policy))
         with held() as holder:
-            container_id = c.create(engine, keeper)
+            container_id = c.create(engine, session)
         try:
             holder.reraise()
+            sock = c.attach(engine, container_id, stdin=True)
             c.start(engine, container_id)
         except BaseException:
             with shielded():
                 c.remove(engine, container_id)
             raise
-        return cls(engine, container_id, policy, spec.workdir)
+        box = cls(engine, container_id, policy, spec.workdir, sock)
+        box.lifeline = Lifeline(lambda m: c.write_stdin(sock, m))
+        lifelines = (box.lifeline,)
+        # Between runs only: while a command runs, its lease (its timeout) alone holds.
+        box._heartbeat = Heartbeat(lambda: () if box.running else lifelines)
+        return box
 
     def destroy(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
         c.remove(self.engine, self.container_id)
+        if self.sock is not None:
+            c.close(self.sock)
 
     def copy_in(self, archive: bytes, dest: str) -> None:
         copy_in(self, archive, dest)
@@ -72,11 +91,33 @@ class KeeperBox:
     def copy_out(self, folder: str, name: str, limit: int) -> bytes:
         return copy_out(self, folder, name, limit)
 
+    def _lease(self, message: bytes) -> None:
+        if self.lifeline is None:
+            return
+        try:
+            self.lifeline.send(message)
+        except errors.SandboxError as exc:
+            self.lost = True
+            raise errors.SandboxError(
+                "this box was lost: it ended (its engine restarted or it was removed)",
+                "open a new Sandbox",
+            ) from exc
+
     def events(
         self, cmd: list[str], timeout: float | None
     ) -> Generator[OutputChunk, None, RunResult]:
         """Run ``cmd``; yields live output and returns the result."""
         self._check_alive()
+        self.running = True
+        try:
+            return (yield from self._run(cmd, timeout))
+        finally:
+            self.running = False
+
+    def _run(
+        self, cmd: list[str], timeout: float | None
+    ) -> Generator[OutputChunk, None, RunResult]:
+        self._lease(boxinit.run_lease(timeout))
         before = c.usage(self.engine, self.container_id, reset_peak=True)
         wrapped = ["sh", "-c", WRAPPER, "reprobox", *cmd]
         exec_id, sock = c.exec_start(
@@ -88,6 +129,8 @@ class KeeperBox:
         finally:
             c.close(sock)
         code = self.exit_code(exec_id)
+        if not self.lost:
+            self._lease(boxinit.idle_lease())
         after = c.usage(self.engine, self.container_id)
         oom = self._oom(code, outcome.timed_out)
         return outcome.result(code, oom, after.peak_memory_bytes, _cpu_seconds(before, after))

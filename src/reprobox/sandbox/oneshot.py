@@ -1,43 +1,63 @@
-"""One-shot runs: the command is the container's main process; the container dies with it."""
+"""One-shot runs: the command is the container's main process; the container dies with it.
+
+The command runs under the box's own init (:mod:`reprobox.sandbox.boxinit`), which ends the
+box at the command's deadline and as soon as this process's attach connection (its
+lifeline) closes, so a SIGKILLed owner never leaves the command running; the engine then
+removes the container by itself (AutoRemove).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import time
+from collections.abc import Callable, Generator
 
 from reprobox.engine import Engine
 from reprobox.engine import containers as c
 from reprobox.exitcodes import SIGKILLED
+from reprobox.sandbox import boxinit
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.pump import supervise
+from reprobox.sandbox.pump import Outcome, supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
+from reprobox.sandbox.spec import boxed
 
 
 def one_shot(
     engine: Engine, spec: c.ContainerSpec, policy: Policy, timeout: float | None
 ) -> Generator[OutputChunk, None, RunResult]:
-    """Create, attach, start, stream, wait, remove. On timeout the container is killed, which
-    kills every process in it; the container is removed whatever happens (also on Ctrl-C)."""
+    """Create, attach, start, stream, wait. On timeout the container is killed, which kills
+    every process in it; the container is removed whatever happens (also on Ctrl-C)."""
+    spec = boxed(spec, boxinit.one_shot(spec.command, timeout))
     with held() as holder:
         container_id = c.create(engine, spec)
+    removed = False
     try:
         holder.reraise()
-        return (yield from _attached(engine, container_id, policy, timeout))
+        since = time.time()
+        exit_status, outcome = yield from _attached(engine, container_id, policy, timeout)
+        code = exit_status()
+        removed = True
+        oom = (
+            code == SIGKILLED
+            and not outcome.timed_out
+            and c.oom_reported(engine, container_id, since)
+        )
+        return outcome.result(code, oom)
     finally:
-        with shielded():
-            c.remove(engine, container_id)
+        if not removed:
+            with shielded():
+                c.remove(engine, container_id)
 
 
 def _attached(
     engine: Engine, container_id: str, policy: Policy, timeout: float | None
-) -> Generator[OutputChunk, None, RunResult]:
-    sock = c.attach(engine, container_id)
+) -> Generator[OutputChunk, None, tuple[Callable[[], int], Outcome]]:
+    sock = c.attach(engine, container_id, stdin=True)
     try:
+        exit_status = c.wait_removed(engine, container_id)
         c.start(engine, container_id)
         kill = lambda: c.kill(engine, container_id)  # noqa: E731
         outcome = yield from supervise(c.frames(sock), policy.output_cap_bytes, timeout, kill)
     finally:
         c.close(sock)
-    code = c.wait(engine, container_id)
-    oom = code == SIGKILLED and not outcome.timed_out and c.oom_killed(engine, container_id)
-    return outcome.result(code, oom)
+    return exit_status, outcome

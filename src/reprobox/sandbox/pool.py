@@ -1,21 +1,27 @@
 """Pre-started boxes, so a one-shot run does not pay for creating and starting a container.
 
-Each box is a primed container (see :mod:`reprobox.sandbox.primed`) that serves exactly one
-command as its main process and is then destroyed (never reused across runs); a
-background thread keeps ``size`` boxes ready and removes used ones.
+Each box is a primed box (see :mod:`reprobox.sandbox.primed`) that serves exactly one
+command and is then destroyed (never reused across runs). A background *filler* keeps
+``size`` boxes ready; while boxes cannot start, it retries with a growing pause (at most
+:data:`RETRY_MAX_S`), and every :meth:`SandboxPool.run` that finds no ready box fails at once
+with the start error: the pool heals by itself once starts succeed again. A *heartbeat*
+renews the ready boxes' idle lifetime (boxes that have a lifeline) and drops those that
+ended; used boxes are removed by a *reaper* thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from reprobox import errors
 from reprobox.engine import Engine
-from reprobox.sandbox.backend import Backend, RunBox, check_backend, primed_starter
+from reprobox.sandbox.backend import Backend, BoxGone, RunBox, check_backend, primed_starter
 from reprobox.sandbox.box import (
     POLICY_TIMEOUT,
     Command,
@@ -25,11 +31,14 @@ from reprobox.sandbox.box import (
     argv,
     starting,
 )
+from reprobox.sandbox.lifeline import Heartbeat, Lifeline
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.result import RunResult
 from reprobox.sandbox.spec import DEFAULT_WORKDIR, Mount, container_spec
 
-READY_WAIT_S = 60.0
+READY_WAIT_S = 60.0  # longest wait for a box that is still starting, when none failed
+RETRY_MIN_S = 0.2
+RETRY_MAX_S = 2.0
 
 
 class SandboxPool:
@@ -63,11 +72,14 @@ class SandboxPool:
         self._engine = engine
         self.backend = check_backend(backend)
         self._start_box: Callable[[], RunBox] | None = None
-        self._ready: queue.Queue[RunBox | BaseException] = queue.Queue()
+        self._lock = threading.Condition()
+        self._ready: deque[RunBox] = deque()
+        self._failure: errors.ReproboxError | None = None
         self._used: queue.Queue[RunBox | None] = queue.Queue()
         self._stop = threading.Event()
         self._want = threading.Semaphore(size)
         self._threads: list[threading.Thread] = []
+        self._heartbeat: Heartbeat | None = None
         self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> SandboxPool:
@@ -88,6 +100,7 @@ class SandboxPool:
                 thread = threading.Thread(target=target, name=name, daemon=True)
                 thread.start()
                 self._threads.append(thread)
+        self._heartbeat = Heartbeat(self._lifelines)
         return self
 
     def __exit__(
@@ -109,18 +122,21 @@ class SandboxPool:
         timeout: Timeout = POLICY_TIMEOUT,
         on_output: OnOutput | None = None,
     ) -> RunResult:
-        """Run ``cmd`` in a ready box, which is destroyed afterwards."""
+        """Run ``cmd`` in a ready box, which is destroyed afterwards. When no box is ready
+        because boxes currently fail to start, raises that start error at once."""
         seconds = self.policy.timeout_s if timeout is POLICY_TIMEOUT else timeout
-        box = self._take()
-        try:
-            with RunStream(box.events(argv(cmd), seconds)) as stream:
-                for chunk in stream:
-                    if on_output is not None:
-                        on_output(chunk)
-            return stream.result
-        finally:
-            self._used.put(box)
-            self._want.release()
+        args = argv(cmd)
+        for _ in range(self.size + 2):
+            box = self._take()
+            try:
+                return _run_in(box, args, seconds, on_output)
+            except BoxGone:
+                continue  # it ended while it waited (nothing ran): take the next one
+            finally:
+                self._release(box)
+        raise errors.SandboxError(
+            "every ready box had ended before its command", "check the engine: reprobox doctor"
+        )
 
     def _connected(self) -> Engine:
         if self._engine is None:
@@ -130,33 +146,70 @@ class SandboxPool:
             self._stack.callback(self._engine.close)
         return self._engine
 
+    # --- the ready boxes -------------------------------------------------------------------
     def _take(self) -> RunBox:
         if self._start_box is None:
             raise errors.UsageError("use the pool inside 'with SandboxPool(...) as pool:'")
-        try:
-            item = self._ready.get(timeout=READY_WAIT_S)
-        except queue.Empty as exc:
-            raise errors.SandboxError("no box became ready in time") from exc
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        with self._lock:
+            waited = self._lock.wait_for(
+                lambda: self._ready or self._failure or self._stop.is_set(), READY_WAIT_S
+            )
+            if self._ready:
+                return self._ready.popleft()
+            if self._failure is not None:
+                raise _fresh(self._failure)
+        if not waited:
+            raise errors.SandboxError(
+                f"no box became ready within {READY_WAIT_S:g} s",
+                "the engine is slow or overloaded: check it with 'reprobox doctor'",
+            )
+        raise errors.UsageError("the pool is closed")
 
+    def _release(self, box: RunBox) -> None:
+        self._used.put(box)
+        self._want.release()
+
+    def _lifelines(self) -> list[Lifeline]:
+        """The ready boxes' lifelines; drops (and replaces) boxes whose lifeline broke."""
+        with self._lock:
+            ended = [box for box in self._ready if not _alive(box)]
+            for box in ended:
+                self._ready.remove(box)
+            lifelines = [line for line in map(_lifeline, self._ready) if line is not None]
+        for box in ended:
+            self._release(box)
+        return lifelines
+
+    # --- background threads ----------------------------------------------------------------
     def _fill(self) -> None:
-        start = self._start_box
-        assert start is not None
         while not self._stop.is_set():
             self._want.acquire()
             if self._stop.is_set():
                 return
-            try:
-                box = starting(self.image, start)
-            except errors.ReproboxError as exc:
-                self._ready.put(exc)
-                self._stop.wait(1.0)
-                continue
-            self._ready.put(box)
-            if self._stop.is_set():
+            box = self._start_until_up()
+            if box is None:
                 return
+            with self._lock:
+                self._ready.append(box)
+                self._failure = None
+                self._lock.notify_all()
+
+    def _start_until_up(self) -> RunBox | None:
+        """Start one box, retrying while starts fail; each failure is what run() raises
+        meanwhile. ``None`` when the pool closes first."""
+        start = self._start_box
+        assert start is not None
+        pause = RETRY_MIN_S
+        while not self._stop.is_set():
+            try:
+                return starting(self.image, start)
+            except errors.ReproboxError as exc:
+                with self._lock:
+                    self._failure = exc
+                    self._lock.notify_all()
+            self._stop.wait(pause)
+            pause = min(pause * 2, RETRY_MAX_S)
+        return None
 
     def _reap(self) -> None:
         while True:
@@ -167,15 +220,47 @@ class SandboxPool:
 
     def _shutdown(self) -> None:
         self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        with self._lock:
+            self._lock.notify_all()
         fillers, reapers = self._threads[: self.size], self._threads[self.size :]
         self._want.release(len(fillers))
         for thread in fillers:
             thread.join(timeout=30)
-        while not self._ready.empty():
-            item = self._ready.get_nowait()
-            if not isinstance(item, BaseException):
-                self._used.put(item)
+        with self._lock:
+            ready, self._ready = list(self._ready), deque()
+        for box in ready:
+            self._used.put(box)
         for _ in reapers:
             self._used.put(None)
         for thread in reapers:
             thread.join(timeout=60)
+
+
+def _run_in(
+    box: RunBox, args: list[str], seconds: float | None, on_output: OnOutput | None
+) -> RunResult:
+    with RunStream(box.events(args, seconds)) as stream:
+        for chunk in stream:
+            if on_output is not None:
+                on_output(chunk)
+    return stream.result
+
+
+def _lifeline(box: RunBox) -> Lifeline | None:
+    line = getattr(box, "lifeline", None)
+    return line if isinstance(line, Lifeline) else None
+
+
+def _alive(box: RunBox) -> bool:
+    line = _lifeline(box)
+    return line is None or line.alive
+
+
+def _fresh(failure: errors.ReproboxError) -> errors.ReproboxError:
+    """A new exception like ``failure`` (each raise gets its own traceback), chained to it."""
+    error = copy.copy(failure)
+    error.__traceback__ = None
+    error.__cause__ = failure
+    return error

@@ -1,27 +1,35 @@
-"""Primed boxes for the pool: started containers whose main process waits for its command.
+"""Primed boxes for the pool: started containers whose init waits for its one command.
 
-The main process is a tiny ``sh`` launcher, attached with stdin open, that reads the command
-(shell-quoted) from stdin and ``exec``s it. A pool run writes the command, closes stdin and
-then behaves exactly like a one-shot run: the command is the container's main process, a
-timeout kills the container (and so every process in it), and the box is never reused.
+The main process is the box's own init (:mod:`reprobox.sandbox.boxinit`), attached with
+stdin open: the pool renews its idle lifetime with heartbeats while the box waits, and a run
+sends the command over the same stdin. From then on it behaves exactly like a one-shot run:
+the command is the only thing the box runs, a timeout kills the container (and so every
+process in it), the box ends itself at its deadline or when the owner's connection closes,
+the engine removes it, and it is never reused.
 """
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Generator
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
+from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.engine import containers as c
 from reprobox.exitcodes import SIGKILLED
+from reprobox.sandbox import boxinit
+from reprobox.sandbox.backend import BoxGone
+from reprobox.sandbox.lifeline import Lifeline
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
+from reprobox.sandbox.spec import boxed
 
-# Reads the command to its end with shell builtins only (no `cat` to fork) and execs it.
+# The oci backend's primed boxes (reprobox.oci.box) run this launcher under their own
+# supervisor: it reads the command to its end with shell builtins only and execs it.
 LAUNCHER = (
     "sh",
     "-c",
@@ -31,17 +39,20 @@ LAUNCHER = (
 
 @dataclass
 class PrimedBox:
-    """A started container whose launcher waits on ``sock`` for one command."""
+    """A started container whose init waits on ``sock`` for one command."""
 
     engine: Engine
     container_id: str
     policy: Policy
     sock: Any
+    lifeline: Lifeline
 
     @classmethod
-    def start(cls, engine: Engine, spec: c.ContainerSpec, policy: Policy) -> PrimedBox:
+    def start(
+        cls, engine: Engine, spec: c.ContainerSpec, policy: Policy, idle_s: float | None = None
+    ) -> PrimedBox:
         with held() as holder:
-            container_id = c.create(engine, replace(spec, command=LAUNCHER, stdin=True))
+            container_id = c.create(engine, boxed(spec, boxinit.primed(idle_s)))
         try:
             holder.reraise()
             sock = c.attach(engine, container_id, stdin=True)
@@ -50,11 +61,11 @@ class PrimedBox:
             with shielded():
                 c.remove(engine, container_id)
             raise
-        return cls(engine, container_id, policy, sock)
+        return cls(engine, container_id, policy, sock, Lifeline(lambda m: c.write_stdin(sock, m)))
 
     def destroy(self) -> None:
-        c.close(self.sock)
         c.remove(self.engine, self.container_id)
+        c.close(self.sock)
 
     def kill(self) -> None:
         c.kill(self.engine, self.container_id)
@@ -62,17 +73,39 @@ class PrimedBox:
     def events(
         self, cmd: list[str], timeout: float | None
     ) -> Generator[OutputChunk, None, RunResult]:
-        """Run ``cmd`` as this box's main process; yields live output, returns the result."""
+        """Run ``cmd`` as this box's command; yields live output, returns the result. Raises
+        :class:`BoxGone` (before any output) when the box had already ended."""
+        since = time.time()
         try:
-            c.send_stdin(self.sock, shlex.join(cmd).encode())
+            exit_status = self._send(cmd, timeout)
             cap = self.policy.output_cap_bytes
             outcome = yield from supervise(c.frames(self.sock), cap, timeout, self.kill)
         finally:
             c.close(self.sock)
-        code = c.wait(self.engine, self.container_id)
+        code = _status(exit_status)
         oom = (
             code == SIGKILLED
             and not outcome.timed_out
-            and c.oom_killed(self.engine, self.container_id)
+            and c.oom_reported(self.engine, self.container_id, since)
         )
         return outcome.result(code, oom)
+
+    def _send(self, cmd: list[str], timeout: float | None) -> Callable[[], int]:
+        message = boxinit.run_message(cmd, timeout)
+        try:
+            exit_status = c.wait_removed(self.engine, self.container_id)
+            self.lifeline.send(message)
+        except errors.EngineError as exc:
+            raise BoxGone(f"the box ended before its command: {exc.message}") from exc
+        except errors.SandboxError as exc:
+            raise BoxGone(str(exc)) from exc
+        return exit_status
+
+
+def _status(exit_status: Callable[[], int]) -> int:
+    try:
+        return exit_status()
+    except errors.EngineError as exc:
+        if exc.status == 404:  # it was gone before the wait began: the command never ran
+            raise BoxGone(f"the box ended before its command: {exc.message}") from exc
+        raise

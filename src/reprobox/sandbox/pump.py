@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 
+from reprobox.exitcodes import SIGKILLED
 from reprobox.sandbox.output import Capture
 from reprobox.sandbox.result import OutputChunk, RunResult, Stream
 
@@ -27,6 +28,7 @@ class Outcome:
     stderr: Capture
     started: float
     timed_out: bool = False
+    timeout: float | None = None
 
     def result(
         self,
@@ -35,12 +37,15 @@ class Outcome:
         peak_memory_bytes: int | None = None,
         cpu_time_s: float | None = None,
     ) -> RunResult:
+        duration = time.monotonic() - self.started
+        # The box's own deadline (a little after the timeout) killed it: the watchdog was late.
+        late = exit_code == SIGKILLED and self.timeout is not None and duration >= self.timeout
         return RunResult(
             exit_code=exit_code,
             stdout=self.stdout.value(),
             stderr=self.stderr.value(),
-            duration_s=time.monotonic() - self.started,
-            timed_out=self.timed_out,
+            duration_s=duration,
+            timed_out=self.timed_out or late,
             oom_killed=oom_killed,
             stdout_truncated=self.stdout.truncated,
             stderr_truncated=self.stderr.truncated,
@@ -105,7 +110,7 @@ def supervise(
     """Stream ``frames`` (``(1|2, data)``) with both streams capped at ``cap`` bytes, calling
     ``kill`` when ``timeout`` expires or when the caller abandons the stream; returns what was
     seen (``timed_out`` set when the watchdog fired). The caller owns ``frames``' source."""
-    outcome = Outcome(Capture(cap), Capture(cap), time.monotonic())
+    outcome = Outcome(Capture(cap), Capture(cap), time.monotonic(), timeout=timeout)
     watchdog = Watchdog(timeout, kill)
     try:
         try:

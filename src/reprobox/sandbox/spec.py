@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from reprobox import errors
@@ -13,7 +13,6 @@ from reprobox.sandbox.policy import Policy
 
 DEFAULT_WORKDIR = "/work"
 MOUNT_ROOT = "/mnt"
-KEEPER = ("sleep", "infinity")
 KIND = "sandbox"
 
 
@@ -78,6 +77,24 @@ def _check_writable(source: Path, user: str) -> None:
             f"let uid {uid} write to it (e.g. chown {uid} {source}, or chmod o+w), "
             "or mount it read-only",
         )
+
+
+def boxed(spec: ContainerSpec, command: Sequence[str], user: str | None = None) -> ContainerSpec:
+    """``spec`` with ``command`` (a :mod:`reprobox.sandbox.boxinit` command line) as its
+    main process: boxinit mounted read-only and serving as init, stdin open for the owner's
+    lifeline, and the container removed by the engine as soon as boxinit exits."""
+    from reprobox.sandbox import boxinit
+
+    init = BindMount(str(boxinit.binary()), boxinit.MOUNT_PATH, read_only=True)
+    return replace(
+        spec,
+        command=tuple(command),
+        user=user or spec.user,
+        init=False,
+        stdin=True,
+        auto_remove=True,
+        binds=(*spec.binds, init),
+    )
 
 
 def keeper_user(policy: Policy) -> str:

@@ -1,0 +1,124 @@
+"""The box's own init (``boxinit.c``): a deadline and an idle lifetime the box keeps itself.
+
+Every box reprobox starts runs ``boxinit`` as its PID 1, bind-mounted read-only from the host
+at :data:`MOUNT_PATH` (like the engine's own ``--init``). Its stdin is the owner's *lifeline*:
+the owner attaches to it before the box starts and keeps the connection open; when the owner
+dies (even by SIGKILL) the engine closes the box's stdin and boxinit ends the box at once. It
+also ends the box at the command's deadline (timeout + :data:`GRACE_S`, a backstop to the
+owner's own watchdog) and after :data:`IDLE_S` without a heartbeat from the owner. Nothing in
+the box can stop it (see the C source). The container is created with AutoRemove, so when
+boxinit exits the engine removes the box.
+
+The binary is compiled once per source version with the host's C compiler into the user's
+cache folder (``$REPROBOX_CACHE``, default ``~/.cache/reprobox``); ``REPROBOX_BOXINIT`` names
+a prebuilt one. This module knows only the protocol and the binary: any backend that can
+bind-mount a file and hold a pipe to PID 1's stdin can use it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from reprobox import errors
+
+SOURCE = Path(__file__).with_name("boxinit.c")
+MOUNT_PATH = "/.reprobox/init"
+GRACE_S = 2.0  # the box's own deadline trails the owner's watchdog by this much
+IDLE_S = 20.0  # an idle box whose owner stopped renewing it ends after this long
+BEATS_PER_IDLE = 4  # a live owner renews its idle boxes this often per idle lifetime
+HEARTBEAT = b"."
+COMPILE_HINT = "install a C compiler and static libc: apt-get install gcc libc6-dev"
+
+
+def _ms(seconds: float | None) -> int:
+    return 0 if seconds is None else max(1, round(seconds * 1000))
+
+
+def deadline_ms(timeout: float | None) -> int:
+    """The box's own deadline for a command with ``timeout`` (0: none)."""
+    return 0 if timeout is None else _ms(timeout + GRACE_S)
+
+
+def one_shot(argv: Sequence[str], timeout: float | None) -> tuple[str, ...]:
+    """The container command of a one-shot box running ``argv``."""
+    return (MOUNT_PATH, "-t", str(deadline_ms(timeout)), "--", *argv)
+
+
+def primed(idle_s: float | None = None) -> tuple[str, ...]:
+    """The container command of a pool box, waiting on stdin for :func:`run_message`."""
+    return (MOUNT_PATH, "-w", "-i", str(_ms(IDLE_S if idle_s is None else idle_s)))
+
+
+def keeper(idle_s: float | None = None) -> tuple[str, ...]:
+    """The container command of a session box: runs nothing itself, serves execs."""
+    return (MOUNT_PATH, "-i", str(_ms(IDLE_S if idle_s is None else idle_s)))
+
+
+def run_message(argv: Sequence[str], timeout: float | None) -> bytes:
+    """What a pool box reads to run ``argv`` with ``timeout``."""
+    if not argv or any("\0" in arg for arg in argv):
+        raise errors.UsageError("a command and its arguments cannot contain NUL bytes")
+    args = b"".join(arg.encode() + b"\0" for arg in argv)
+    return b"R%d\0%s\0" % (deadline_ms(timeout), args)
+
+
+def lease_message(seconds: float | None) -> bytes:
+    """Keep a session box at least ``seconds`` from now (``None``: until the next lease)."""
+    return b"L%d\n" % (-1 if seconds is None else _ms(seconds))
+
+
+def run_lease(timeout: float | None) -> bytes:
+    """The lease a session box gets while one command with ``timeout`` runs."""
+    return lease_message(None if timeout is None else timeout + GRACE_S)
+
+
+def idle_lease(idle_s: float | None = None) -> bytes:
+    """The lease a session box gets between runs."""
+    return lease_message(IDLE_S if idle_s is None else idle_s)
+
+
+@functools.cache
+def binary() -> Path:
+    """The compiled boxinit for this source (compiled on first use, then cached)."""
+    prebuilt = os.environ.get("REPROBOX_BOXINIT")
+    if prebuilt:
+        return Path(prebuilt)
+    source = SOURCE.read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:16]
+    target = _cache_dir() / f"boxinit-{digest}"
+    if not target.exists():
+        _compile(target)
+    return target
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("REPROBOX_CACHE") or Path.home() / ".cache" / "reprobox"
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _compile(target: Path) -> None:
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        raise errors.SandboxError(
+            "cannot build the box's init (boxinit): no C compiler found", COMPILE_HINT
+        )
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        out = Path(work) / "boxinit"
+        cmd = [compiler, "-static", "-Os", "-s", "-o", str(out), str(SOURCE)]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise errors.SandboxError(
+                f"cannot build the box's init (boxinit): {last}", COMPILE_HINT
+            )
+        out.chmod(0o755)
+        os.replace(out, target)  # atomic: concurrent builders all end with a whole binary
