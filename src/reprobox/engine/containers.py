@@ -217,6 +217,30 @@ def _threaded_wait(engine: Engine, container_id: str) -> Callable[[], int]:
     return result
 
 
+def killed_by_engine_stop(engine: Engine) -> None:
+    """Raise :class:`errors.EngineUnavailable` when the engine no longer takes new
+    connections: a command SIGKILLed then was killed by the engine stopping, not by itself.
+    (A stopping engine closes its listener first and kills containers after, while it still
+    answers on connections it already had; so ask on a new one.)"""
+    if not engine.url.startswith("unix://"):
+        return
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(5)
+    try:
+        probe.connect(engine.url.removeprefix("unix://"))
+        probe.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n")
+        answered = probe.recv(12).startswith(b"HTTP/1.1 200")
+    except OSError:
+        answered = False
+    finally:
+        probe.close()
+    if not answered:
+        raise errors.EngineUnavailable(
+            f"the engine at {engine.url} stopped while the command ran, and killed it",
+            "start the engine again; 'reprobox gc' then removes what is left",
+        )
+
+
 def oom_reported(engine: Engine, container_id: str, since: float) -> bool:
     """Whether the engine reported an out-of-memory kill in the container since ``since``
     (a Unix time): works after the container was removed, unlike its ``OOMKilled`` state."""

@@ -19,6 +19,7 @@ from typing import IO, Any
 import docker.utils.build
 
 from reprobox import errors
+from reprobox.engine.containers import killed_by_engine_stop
 from reprobox.engine.core import Engine
 
 Progress = Callable[[str], None]
@@ -72,6 +73,8 @@ def build_image(engine: Engine, request: BuildRequest, progress: Progress) -> st
             for chunk in stream:
                 _consume(chunk, state, progress)
         if state.error or not state.image_id:
+            # A step killed because the engine is stopping is no fault of the Dockerfile.
+            killed_by_engine_stop(engine)
             raise errors.BuildFailed(
                 f"build failed at {state.step or 'the first step'}: "
                 f"{state.error or 'the engine returned no image'}",

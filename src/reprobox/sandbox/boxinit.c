@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -74,7 +75,9 @@ static void start(char **argv, long long deadline_ms, long long *deadline) {
         }
         sigprocmask(SIG_UNBLOCK, &blocked, NULL);
         execvp(argv[0], argv);
-        _exit(errno == ENOENT ? 127 : 126);
+        int error = errno;
+        dprintf(2, "reprobox: cannot run %s: %s\n", argv[0], strerror(error));
+        _exit(error == ENOENT ? 127 : 126);
     }
     *deadline = after(deadline_ms);
     lease_until = FOREVER; /* a running command is bounded by its deadline alone */

@@ -162,6 +162,7 @@ class KeeperBox:
             time.sleep(pause)
             pause = min(pause * 2, 0.02)
         self.lose()
+        c.killed_by_engine_stop(self.engine)
         return SIGKILLED
 
     def _finished(self, state: c.ExecState) -> int:
@@ -177,6 +178,7 @@ class KeeperBox:
     def _oom(self, code: int, timed_out: bool) -> bool:
         if code != SIGKILLED or timed_out or self.lost:
             return False
+        c.killed_by_engine_stop(self.engine)
         try:
             text = c.exec_quick(self.engine, self.container_id, OOM_COUNTER, "0:0")
         except errors.ReproboxError:

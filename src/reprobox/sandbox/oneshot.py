@@ -37,16 +37,23 @@ def one_shot(
         exit_status, outcome = yield from _attached(engine, container_id, policy, timeout)
         code = exit_status()
         removed = True
-        oom = (
-            code == SIGKILLED
-            and not outcome.timed_out
-            and c.oom_reported(engine, container_id, since)
-        )
-        return outcome.result(code, oom)
+        return outcome.result(code, killed_how(engine, container_id, code, outcome, since))
     finally:
         if not removed:
             with shielded():
                 c.remove(engine, container_id)
+
+
+def killed_how(
+    engine: Engine, container_id: str, code: int, outcome: Outcome, since: float
+) -> bool:
+    """Whether a box's command was OOM-killed; raises when the engine's stop killed it."""
+    if code != SIGKILLED or outcome.timed_out:
+        return False
+    if c.oom_reported(engine, container_id, since):
+        return True
+    c.killed_by_engine_stop(engine)
+    return False
 
 
 def _attached(

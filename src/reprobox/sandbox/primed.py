@@ -18,10 +18,10 @@ from typing import Any
 from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.engine import containers as c
-from reprobox.exitcodes import SIGKILLED
 from reprobox.sandbox import boxinit
 from reprobox.sandbox.backend import BoxGone
 from reprobox.sandbox.lifeline import Lifeline
+from reprobox.sandbox.oneshot import killed_how
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
@@ -83,11 +83,7 @@ class PrimedBox:
         finally:
             c.close(self.sock)
         code = _status(exit_status)
-        oom = (
-            code == SIGKILLED
-            and not outcome.timed_out
-            and c.oom_reported(self.engine, self.container_id, since)
-        )
+        oom = killed_how(self.engine, self.container_id, code, outcome, since)
         return outcome.result(code, oom)
 
     def _send(self, cmd: list[str], timeout: float | None) -> Callable[[], int]:
