@@ -66,6 +66,14 @@ def unavailable(exc: BaseException, url: str) -> errors.EngineUnavailable:
     return errors.EngineUnavailable(f"cannot reach the engine at {url}: {exc}", START_HINT)
 
 
+def broken_off(url: str) -> errors.EngineUnavailable:
+    """The error for a stream the engine ended mid-answer (it stopped or restarted)."""
+    return errors.EngineUnavailable(
+        f"the engine at {url} broke off the connection mid-answer: did it stop or restart?",
+        "check it with 'reprobox doctor'; once it is back, 'reprobox gc' removes what is left",
+    )
+
+
 def _is_timeout(exc: BaseException) -> bool:
     if isinstance(exc, TimeoutError):
         return True
@@ -107,7 +115,10 @@ def translate(exc: Exception, action: str, url: str) -> errors.ReproboxError | N
 def _translate_sdk(exc: Exception, action: str, url: str) -> errors.ReproboxError | None:
     import docker.errors
     import requests.exceptions
+    import urllib3.exceptions
 
+    if isinstance(exc, urllib3.exceptions.ProtocolError | requests.exceptions.ChunkedEncodingError):
+        return broken_off(url)
     if isinstance(exc, docker.errors.ImageNotFound):
         return errors.ImageNotFound(f"{action}: {_explanation(exc)}")
     if isinstance(exc, docker.errors.APIError):

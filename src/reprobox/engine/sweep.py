@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import socket
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,8 @@ from reprobox.engine import labels
 
 if TYPE_CHECKING:
     from reprobox.engine.core import Engine, SweepReport
+
+_LOG = logging.getLogger("reprobox")
 
 
 def owner_alive(resource_labels: dict[str, str]) -> bool:
@@ -56,9 +58,17 @@ def sweep(engine: Engine, session: str | None, only_dead: bool) -> SweepReport:
 
 
 def _try(engine: Engine, remove: Any, ident: str, force: bool | None) -> bool:
+    """Remove one resource; whether this call removed it. One that is gone already is
+    quietly not counted; any other failure is logged as a warning (it stays behind)."""
     kwargs = {} if force is None else {"force": force}
-    with contextlib.suppress(errors.ImageNotFound, errors.EngineError):
+    try:
         with engine.guard(f"remove {ident[:12]}"):
             remove(ident, **kwargs)
-        return True
-    return False
+    except errors.ImageNotFound:
+        return False
+    except errors.EngineError as exc:
+        if exc.status == 404:
+            return False
+        _LOG.warning("could not remove %s: %s", ident[:12], exc.message)
+        return False
+    return True

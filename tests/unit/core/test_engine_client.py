@@ -43,3 +43,16 @@ def test_engine_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert engine_url("unix:///explicit.sock") == "unix:///explicit.sock"
     monkeypatch.delenv("DOCKER_HOST")
     assert engine_url() == "unix:///var/run/docker.sock"
+
+
+def test_a_stream_the_engine_broke_off_is_engine_unavailable() -> None:
+    import docker  # noqa: F401  (the SDK is loaded: its errors are translated)
+    import urllib3.exceptions
+
+    from reprobox import errors
+    from reprobox.engine.client import translate
+
+    broken = urllib3.exceptions.ProtocolError("Connection broken: IncompleteRead(0 bytes read)")
+    error = translate(broken, "build image", "unix:///x.sock")
+    assert isinstance(error, errors.EngineUnavailable)
+    assert error.message.startswith("the engine at unix:///x.sock broke off the connection")

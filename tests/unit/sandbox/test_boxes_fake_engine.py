@@ -289,3 +289,25 @@ def _drain(events: object) -> object:
 
 
 assert frame(1, b"x") == b"\x01\x00\x00\x00\x00\x00\x00\x01x"
+
+
+def test_gc_warns_about_what_it_could_not_remove(caplog: pytest.LogCaptureFixture) -> None:
+    from reprobox.engine import sweep
+
+    failures = {
+        "busy": lite.APIError(500, "device or resource busy"),
+        "gone": lite.NotFound(404, "No such container: gone"),
+    }
+
+    def remove(ident: str, force: bool) -> None:
+        if ident in failures:
+            raise failures[ident]
+
+    engine, _ = fake_engine()
+    caplog.set_level(logging.WARNING, logger="reprobox")
+    assert sweep._try(engine, remove, "busy", True) is False
+    assert sweep._try(engine, remove, "fine", True) is True
+    assert sweep._try(engine, remove, "gone", True) is False  # quietly: someone removed it
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not remove busy: remove busy: device or resource busy"
+    ]
