@@ -84,6 +84,13 @@ class Flavour:
         return self.kind is EngineKind.DOCKER
 
     @property
+    def auto_removes_with_status(self) -> bool:
+        """Whether a box can be AutoRemove and still report its exit status (Docker's wait
+        for ``removed`` returns it; Podman 4.3's answers 0, so its boxes are removed by
+        reprobox after the wait instead)."""
+        return self.kind is EngineKind.DOCKER
+
+    @property
     def runs_gvisor(self) -> bool:
         """gVisor needs a rootful engine: runsc cannot set up its sandbox without root."""
         return not self.rootless

@@ -60,7 +60,8 @@ class KeeperBox:
         cls, engine: Engine, spec: c.ContainerSpec, policy: Policy, idle_s: float | None = None
     ) -> KeeperBox:
         """Create and start a session box from ``spec`` (its command is replaced)."""
-        session = boxed(spec, boxinit.keeper(idle_s), user=keeper_user(policy))
+        auto = engine.flavour().auto_removes_with_status
+        session = boxed(spec, boxinit.keeper(idle_s), auto, user=keeper_user(policy))
         with held() as holder:
             container_id = c.create(engine, session)
         try:

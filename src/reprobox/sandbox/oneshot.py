@@ -27,17 +27,19 @@ def one_shot(
 ) -> Generator[OutputChunk, None, RunResult]:
     """Create, attach, start, stream, wait. On timeout the container is killed, which kills
     every process in it; the container is removed whatever happens (also on Ctrl-C)."""
-    spec = boxed(spec, boxinit.one_shot(spec.command, timeout))
+    auto = engine.flavour().auto_removes_with_status
+    spec = boxed(spec, boxinit.one_shot(spec.command, timeout), auto)
     with held() as holder:
         container_id = c.create(engine, spec)
     removed = False
     try:
         holder.reraise()
         since = time.time()
-        exit_status, outcome = yield from _attached(engine, container_id, policy, timeout)
+        exit_status, outcome = yield from _attached(engine, container_id, policy, timeout, auto)
         code = exit_status()
-        removed = True
-        return outcome.result(code, killed_how(engine, container_id, code, outcome, since))
+        removed = auto
+        oom = killed_how(engine, container_id, code, outcome, since, auto)
+        return outcome.result(code, oom)
     finally:
         if not removed:
             with shielded():
@@ -45,23 +47,34 @@ def one_shot(
 
 
 def killed_how(
-    engine: Engine, container_id: str, code: int, outcome: Outcome, since: float
+    engine: Engine, container_id: str, code: int, outcome: Outcome, since: float, auto: bool
 ) -> bool:
-    """Whether a box's command was OOM-killed; raises when the engine's stop killed it."""
+    """Whether a box's command was OOM-killed (asked of the engine's events when the box was
+    auto-removed, else of its state); raises when the engine's stop killed it."""
     if code != SIGKILLED or outcome.timed_out:
         return False
-    if c.oom_reported(engine, container_id, since):
+    if auto and c.oom_reported(engine, container_id, since):
+        return True
+    if not auto and c.oom_killed(engine, container_id):
         return True
     c.killed_by_engine_stop(engine)
     return False
 
 
+def exit_status_of(engine: Engine, container_id: str, auto: bool) -> Callable[[], int]:
+    """How to get the box's exit status: a wait sent now, before an auto-removed box can
+    exit and vanish; else a plain wait, later."""
+    if auto:
+        return c.wait_removed(engine, container_id)
+    return lambda: c.wait(engine, container_id)
+
+
 def _attached(
-    engine: Engine, container_id: str, policy: Policy, timeout: float | None
+    engine: Engine, container_id: str, policy: Policy, timeout: float | None, auto: bool
 ) -> Generator[OutputChunk, None, tuple[Callable[[], int], Outcome]]:
     sock = c.attach(engine, container_id, stdin=True)
     try:
-        exit_status = c.wait_removed(engine, container_id)
+        exit_status = exit_status_of(engine, container_id, auto)
         c.start(engine, container_id)
         kill = lambda: c.kill(engine, container_id)  # noqa: E731
         outcome = yield from supervise(c.frames(sock), policy.output_cap_bytes, timeout, kill)

@@ -21,7 +21,7 @@ from reprobox.engine import containers as c
 from reprobox.sandbox import boxinit
 from reprobox.sandbox.backend import BoxGone
 from reprobox.sandbox.lifeline import Lifeline
-from reprobox.sandbox.oneshot import killed_how
+from reprobox.sandbox.oneshot import exit_status_of, killed_how
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
@@ -46,13 +46,15 @@ class PrimedBox:
     policy: Policy
     sock: Any
     lifeline: Lifeline
+    auto_remove: bool = True
 
     @classmethod
     def start(
         cls, engine: Engine, spec: c.ContainerSpec, policy: Policy, idle_s: float | None = None
     ) -> PrimedBox:
+        auto = engine.flavour().auto_removes_with_status
         with held() as holder:
-            container_id = c.create(engine, boxed(spec, boxinit.primed(idle_s)))
+            container_id = c.create(engine, boxed(spec, boxinit.primed(idle_s), auto))
         try:
             holder.reraise()
             sock = c.attach(engine, container_id, stdin=True)
@@ -61,7 +63,8 @@ class PrimedBox:
             with shielded():
                 c.remove(engine, container_id)
             raise
-        return cls(engine, container_id, policy, sock, Lifeline(lambda m: c.write_stdin(sock, m)))
+        lifeline = Lifeline(lambda m: c.write_stdin(sock, m))
+        return cls(engine, container_id, policy, sock, lifeline, auto)
 
     def destroy(self) -> None:
         c.remove(self.engine, self.container_id)
@@ -83,13 +86,13 @@ class PrimedBox:
         finally:
             c.close(self.sock)
         code = _status(exit_status)
-        oom = killed_how(self.engine, self.container_id, code, outcome, since)
+        oom = killed_how(self.engine, self.container_id, code, outcome, since, self.auto_remove)
         return outcome.result(code, oom)
 
     def _send(self, cmd: list[str], timeout: float | None) -> Callable[[], int]:
         message = boxinit.run_message(cmd, timeout)
         try:
-            exit_status = c.wait_removed(self.engine, self.container_id)
+            exit_status = exit_status_of(self.engine, self.container_id, self.auto_remove)
             self.lifeline.send(message)
         except errors.EngineError as exc:
             raise BoxGone(f"the box ended before its command: {exc.message}") from exc

@@ -79,10 +79,12 @@ def _check_writable(source: Path, user: str) -> None:
         )
 
 
-def boxed(spec: ContainerSpec, command: Sequence[str], user: str | None = None) -> ContainerSpec:
+def boxed(
+    spec: ContainerSpec, command: Sequence[str], auto_remove: bool, user: str | None = None
+) -> ContainerSpec:
     """``spec`` with ``command`` (a :mod:`reprobox.sandbox.boxinit` command line) as its
     main process: boxinit mounted read-only and serving as init, stdin open for the owner's
-    lifeline, and the container removed by the engine as soon as boxinit exits."""
+    lifeline, and (``auto_remove``) the container removed by the engine once boxinit exits."""
     from reprobox.sandbox import boxinit
 
     init = BindMount(str(boxinit.binary()), boxinit.MOUNT_PATH, read_only=True)
@@ -92,7 +94,7 @@ def boxed(spec: ContainerSpec, command: Sequence[str], user: str | None = None) 
         user=user or spec.user,
         init=False,
         stdin=True,
-        auto_remove=True,
+        auto_remove=auto_remove,
         binds=(*spec.binds, init),
     )
 

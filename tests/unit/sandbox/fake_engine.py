@@ -1,4 +1,5 @@
 """A fake engine for the sandbox's concurrency logic: no daemon, real sockets, real threads.
+(Its URL is a loopback TCP address nothing connects to, so execs take the SDK's path.)
 
 It stands in for the docker SDK's low-level ``APIClient`` under a real
 :class:`reprobox.engine.Engine`, so ``reprobox.engine.containers`` and the boxes run their
@@ -251,5 +252,9 @@ class FakeClient:
 
 
 def fake_engine() -> tuple[Engine, FakeAPI]:
+    from reprobox.engine.flavour import Flavour
+
     api = FakeAPI()
-    return Engine(FakeClient(api), "unix:///fake/engine.sock"), api  # type: ignore[arg-type]
+    engine = Engine(FakeClient(api), "tcp://127.0.0.1:9")  # type: ignore[arg-type]
+    engine._flavour = Flavour()  # Docker
+    return engine, api

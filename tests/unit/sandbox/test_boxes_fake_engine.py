@@ -161,8 +161,9 @@ def test_session_box_leases_each_run_then_idles(fake: tuple[object, FakeAPI]) ->
         assert api.boxes[box.container_id].config["Cmd"][0] == "-i"
         result = _drain(box.events(["echo", "one"], 4))
         assert (result.exit_code, result.stdout) == (0, b"one\n")
-        seen = b"".join(api.boxes[box.container_id].messages)
-        assert seen.startswith(b"L6000\n") and seen.endswith(b"L20000\n")
+        box_state = api.boxes[box.container_id]
+        assert until(lambda: b"".join(box_state.messages).endswith(b"L20000\n"))
+        assert b"".join(box_state.messages).startswith(b"L6000\n")
         failed = _drain(box.events(["fail", "3"], None))
         assert failed.exit_code == 3 and failed.stderr == b"failed\n"
     finally:
