@@ -9,10 +9,11 @@ owner's own watchdog) and after :data:`IDLE_S` without a heartbeat from the owne
 the box can stop it (see the C source). The container is created with AutoRemove, so when
 boxinit exits the engine removes the box.
 
-The binary is compiled once per source version with the host's C compiler into the user's
-cache folder (``$REPROBOX_CACHE``, default ``~/.cache/reprobox``); ``REPROBOX_BOXINIT`` names
-a prebuilt one. This module knows only the protocol and the binary: any backend that can
-bind-mount a file and hold a pipe to PID 1's stdin can use it.
+The binary is compiled once per source version with the host's C compiler into a cache
+folder (``$REPROBOX_CACHE``; default ``/var/cache/reprobox`` for root, whose home a rootless
+engine cannot read, else ``~/.cache/reprobox``); ``REPROBOX_BOXINIT`` names a prebuilt one.
+This module knows only the protocol and the binary: any backend that can bind-mount a file
+and hold a pipe to PID 1's stdin can use it.
 """
 
 from __future__ import annotations
@@ -99,8 +100,10 @@ def binary() -> Path:
 
 
 def _cache_dir() -> Path:
-    root = os.environ.get("REPROBOX_CACHE") or Path.home() / ".cache" / "reprobox"
-    path = Path(root)
+    """Where the binary is kept: it must be readable by the engine, which for rootless
+    Podman is another user, so root keeps it in /var/cache (root's home is private)."""
+    default = Path("/var/cache/reprobox") if os.geteuid() == 0 else Path.home() / ".cache/reprobox"
+    path = Path(os.environ.get("REPROBOX_CACHE") or default)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
