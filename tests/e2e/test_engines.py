@@ -62,8 +62,9 @@ def test_every_hardened_default_holds(
     assert facts["uid"] == "65534:65534"
     assert "CapEff:0000000000000000" in out and "CapBnd:0000000000000000" in out
     assert "NoNewPrivs:1" in out and "Seccomp:2" in out
-    # An init process is pid 1 and runs the command as its child.
-    assert facts["pid1"].split()[0] in ("/sbin/docker-init", "/run/podman-init"), facts["pid1"]
+    # The box's own init (reprobox's boxinit, which keeps its deadline) is pid 1 and runs the
+    # command as its child.
+    assert facts["pid1"].split()[0] == "/.reprobox/init", facts["pid1"]
     assert facts["self"] != "1"
     mounts = {line.split()[0]: line.split() for line in facts["mount"].splitlines()}
     root, tmp, work = mounts["/"], mounts["/tmp"], mounts["/work"]
