@@ -47,6 +47,11 @@ def batch(*args: str | Path, timeout: float = 600) -> subprocess.CompletedProces
     )
 
 
+def label_args(labels: dict[str, str]) -> list[str]:
+    """``--label KEY=VALUE`` for each label."""
+    return [a for k, v in labels.items() for a in ("--label", f"{k}={v}")]
+
+
 def results(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 

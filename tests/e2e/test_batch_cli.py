@@ -10,13 +10,17 @@ from pathlib import Path
 import pytest
 
 from reprobox.batch import Job
-from tests.e2e.batch_support import REPROBOX, batch, by_id, results, write_jobs
+from tests.e2e.batch_support import REPROBOX, batch, by_id, label_args, results, write_jobs
 
 pytestmark = pytest.mark.e2e
 
 
-def label_args(labels: dict[str, str]) -> list[str]:
-    return [a for k, v in labels.items() for a in ("--label", f"{k}={v}")]
+def batch_args(
+    tmp_path: Path, jobs: list[Job], out: Path, image: str, labels: dict[str, str]
+) -> list[str]:
+    """The arguments of a 2-worker batch of ``jobs`` into ``out``."""
+    path = write_jobs(tmp_path / "jobs.jsonl", jobs)
+    return [str(path), "--out", str(out), "--image", image, "--workers", "2", *label_args(labels)]
 
 
 def wait_for_lines(path: Path, count: int, proc: subprocess.Popen[bytes]) -> None:
@@ -34,18 +38,8 @@ def test_sigkill_mid_batch_then_resume_gives_every_id_exactly_once(
     jobs = [
         Job(f"j{i}", f"sleep 0.2; echo {i}", stdin=None if i % 2 else f"in{i}") for i in range(30)
     ]
-    path = write_jobs(tmp_path / "jobs.jsonl", jobs)
     out = tmp_path / "out.jsonl"
-    args = [
-        str(path),
-        "--out",
-        str(out),
-        "--image",
-        base_image,
-        "--workers",
-        "2",
-        *label_args(labels),
-    ]
+    args = batch_args(tmp_path, jobs, out, base_image, labels)
     proc = subprocess.Popen([*REPROBOX, "batch", *args])
     try:
         wait_for_lines(out, 5, proc)
@@ -113,18 +107,8 @@ def test_ctrl_c_exits_130_keeps_finished_results_and_a_rerun_completes(
     base_image: str, tmp_path: Path, labels: dict[str, str]
 ) -> None:
     jobs = [Job(i, f"sleep 1; echo {i}") for i in range(12)]
-    path = write_jobs(tmp_path / "jobs.jsonl", jobs)
     out = tmp_path / "out.jsonl"
-    args = [
-        str(path),
-        "--out",
-        str(out),
-        "--image",
-        base_image,
-        "--workers",
-        "2",
-        *label_args(labels),
-    ]
+    args = batch_args(tmp_path, jobs, out, base_image, labels)
     proc = subprocess.Popen([*REPROBOX, "batch", *args], stderr=subprocess.PIPE, text=True)
     try:
         wait_for_lines(out, 2, proc)
