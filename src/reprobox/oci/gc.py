@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from reprobox.oci import runtime as rt
 from reprobox.oci.images import CachedImage, ImageRef, ImageStore
 from reprobox.oci.source import ENGINE_SOURCE
 
+NEW_BUNDLE_S = 60.0
 EngineHas = Callable[[str], bool | None]  # image ID -> on the engine? (None: cannot tell)
 
 
@@ -61,12 +63,21 @@ def _sweep_boxes(only_dead: bool) -> tuple[list[str], set[str]]:
     folder = rt.run_dir() / "boxes"
     for bundle in sorted(folder.iterdir()) if folder.is_dir() else ():
         owner = _owner(bundle)
+        if owner is None and _younger_than(bundle, NEW_BUNDLE_S) and only_dead:
+            continue  # being created right now: its owner file is not written yet
         if owner is not None and owner.alive() and only_dead:
             in_use.add(owner.image)
             continue
         _remove_box(bundle, owner)
         removed.append(bundle.name)
     return removed, in_use
+
+
+def _younger_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except OSError:
+        return True
 
 
 def _remove_box(bundle: Path, owner: rt.Owner | None) -> None:

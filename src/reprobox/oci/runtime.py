@@ -139,8 +139,8 @@ class Bundle:
     def create(cls, box_id: str, config: dict[str, Any], owner: Owner) -> Bundle:
         path = run_dir() / "boxes" / box_id
         path.mkdir(parents=True, mode=0o700)
-        (path / "config.json").write_text(json.dumps(config))
         (path / "owner").write_text(json.dumps(dataclasses.asdict(owner)))
+        (path / "config.json").write_text(json.dumps(config))
         return cls(box_id, path)
 
     @property
@@ -174,11 +174,15 @@ class Supervisor:
             os.close(read)
 
     def release(self) -> None:
-        """The owner cleaned up itself: the supervisor exits without touching anything."""
+        """The owner cleaned up itself: the supervisor exits without touching anything.
+        Idempotent: a second call must never close a file descriptor number reused since."""
+        fd, self._write = self._write, -1
+        if fd < 0:
+            return
         with contextlib.suppress(OSError):
-            os.write(self._write, b"done\n")
+            os.write(fd, b"done\n")
         with contextlib.suppress(OSError):
-            os.close(self._write)
+            os.close(fd)
         # It exits at once: reaped by a helper thread, so no caller waits on a polling wait.
         threading.Thread(target=self._proc.wait, daemon=True).start()
 
