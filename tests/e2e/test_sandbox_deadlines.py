@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from signal import SIGKILL, SIGSTOP
 
 import pytest
 
@@ -103,6 +104,15 @@ def started(labels: dict[str, str], mark: str, proc: subprocess.Popen[bytes]) ->
     return seen
 
 
+def lifetime_after(args: list[str], labels: dict[str, str], mark: str, sig: int) -> float:
+    """Starts the owner, sends it ``sig`` once its box runs, and returns how long after the
+    box said "started" everything of it was gone (asserted within TIMEOUT + MARGIN)."""
+    with owner(args) as proc:
+        seen = started(labels, mark, proc)
+        proc.send_signal(sig)
+        return assert_gone_by(labels, mark, seen + TIMEOUT + MARGIN) - seen
+
+
 def marked(mark: str) -> list[str]:
     """The box's command: says "started", then sleeps (the marker) far past its deadline."""
     return ["sh", "-c", 'echo started; exec sleep "$0"', mark]
@@ -121,21 +131,18 @@ def test_killed_reprobox_run_leaves_nothing_past_the_deadline(
     base_image: str, labels: dict[str, str], runtime: str | None
 ) -> None:
     mark = marker()
-    with owner(cli_args(base_image, labels, runtime, *marked(mark))) as proc:
-        seen = started(labels, mark, proc)
-        proc.send_signal(signal.SIGKILL)
-        assert_gone_by(labels, mark, seen + TIMEOUT + MARGIN)
+    lifetime_after(cli_args(base_image, labels, runtime, *marked(mark)), labels, mark, SIGKILL)
 
 
 def test_frozen_reprobox_run_box_ends_at_its_own_deadline(
     base_image: str, labels: dict[str, str], runtime: str | None
 ) -> None:
     mark = marker()
-    with owner(cli_args(base_image, labels, runtime, *marked(mark))) as proc:
-        seen = started(labels, mark, proc)
-        proc.send_signal(signal.SIGSTOP)  # alive and connected, but does nothing any more
-        at = assert_gone_by(labels, mark, seen + TIMEOUT + MARGIN)
-        assert at - seen >= TIMEOUT - 1, "it ended long before its deadline"
+    # SIGSTOP: the owner stays alive and connected, but does nothing any more.
+    lived = lifetime_after(
+        cli_args(base_image, labels, runtime, *marked(mark)), labels, mark, SIGSTOP
+    )
+    assert lived >= TIMEOUT - 1, "it ended long before its deadline"
 
 
 # The command attacks the box's own init: tries to stop and kill PID 1 (and, on runc, kills
@@ -152,10 +159,8 @@ def test_attacks_on_the_box_init_cannot_outlive_the_deadline(
 ) -> None:
     mark = marker()
     attack = ATTACK if runtime == "runsc" else "kill -9 -1; " + ATTACK
-    with owner(cli_args(base_image, labels, runtime, "sh", "-c", attack, mark)) as proc:
-        seen = started(labels, mark, proc)
-        proc.send_signal(signal.SIGSTOP)
-        assert_gone_by(labels, mark, seen + TIMEOUT + MARGIN)
+    args = cli_args(base_image, labels, runtime, "sh", "-c", attack, mark)
+    lifetime_after(args, labels, mark, SIGSTOP)
 
 
 def test_control_a_box_without_deadline_outlives_a_frozen_owner(
@@ -207,21 +212,17 @@ def test_killed_session_owner_leaves_nothing_past_the_deadline(
     base_image: str, labels: dict[str, str], runtime: str | None
 ) -> None:
     mark = marker()
-    with owner(session_args(base_image, labels, runtime, mark, "run")) as proc:
-        seen = started(labels, mark, proc)
-        proc.send_signal(signal.SIGKILL)
-        assert_gone_by(labels, mark, seen + TIMEOUT + MARGIN)
+    lifetime_after(session_args(base_image, labels, runtime, mark, "run"), labels, mark, SIGKILL)
 
 
 def test_frozen_session_owner_box_ends_at_the_runs_deadline(
     base_image: str, labels: dict[str, str]
 ) -> None:
     mark = marker()
-    with owner(session_args(base_image, labels, None, mark, "run")) as proc:
-        seen = started(labels, mark, proc)
-        proc.send_signal(signal.SIGSTOP)
-        at = assert_gone_by(labels, mark, seen + TIMEOUT + MARGIN)
-        assert at - seen >= TIMEOUT - 1
+    lived = lifetime_after(
+        session_args(base_image, labels, None, mark, "run"), labels, mark, SIGSTOP
+    )
+    assert lived >= TIMEOUT - 1, "it ended long before its deadline"
 
 
 def test_idle_session_ends_with_its_killed_or_frozen_owner(

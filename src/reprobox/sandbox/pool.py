@@ -37,6 +37,7 @@ from reprobox.sandbox.result import RunResult
 from reprobox.sandbox.spec import DEFAULT_WORKDIR, Mount, container_spec
 
 READY_WAIT_S = 60.0  # longest wait for a box that is still starting, when none failed
+FAIL_FAST_S = 1.0  # while starts fail, how long run() waits for a box before it raises
 RETRY_MIN_S = 0.2
 RETRY_MAX_S = 2.0
 
@@ -154,6 +155,9 @@ class SandboxPool:
             waited = self._lock.wait_for(
                 lambda: self._ready or self._failure or self._stop.is_set(), READY_WAIT_S
             )
+            if not self._ready and self._failure is not None:
+                # Starts failed: give one in flight a moment to succeed, then fail fast.
+                self._lock.wait_for(lambda: self._ready or self._stop.is_set(), FAIL_FAST_S)
             if self._ready:
                 return self._ready.popleft()
             if self._failure is not None:
