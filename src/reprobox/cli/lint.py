@@ -51,6 +51,15 @@ _LEVELS = [s.value for s in Severity]
     default=None,
     help="pyproject.toml to read [tool.reprobox.lint] from [default: nearest one].",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Lint in this many processes (0: one per available CPU; 1: no pool). Many files "
+    "only: one file or a few are linted in this process.",
+)
 @click.pass_context
 @guarded
 def lint(
@@ -63,6 +72,7 @@ def lint(
     ignore: tuple[str, ...],
     with_hadolint: bool,
     config: Path | None,
+    jobs: int,
 ) -> None:
     """Find what makes an image unreproducible, bloated or leaky, before it is built.
 
@@ -76,6 +86,7 @@ def lint(
         fail_on=Severity(fail_on) if fail_on else None,
         hadolint=with_hadolint,
         config=load_config(config or find_pyproject(targets[0])),
+        jobs=jobs,
     )
     report = lint_paths(targets, options)
     text = render(report, OutputFormat(fmt))

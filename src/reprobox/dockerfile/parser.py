@@ -4,6 +4,10 @@ The ``dockerfile`` binding runs BuildKit's own parser (line continuations, hered
 parser directives); this module adds what the builder does on top of it for ``FROM``: global
 ``ARG`` scope, build arguments, quote removal and variable expansion, and stage aliases matched
 in any case. Parse errors become :class:`ParseProblem` entries; nothing here raises on bad input.
+
+The binding is a Go library whose runtime starts threads as soon as it loads, and a process
+with threads cannot safely fork; so it loads on the first parse, not on import, and
+``reprobox lint`` can fork its workers (:mod:`reprobox.lint.parallel`) before anything parses.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast
-
-import dockerfile as bk
 
 from reprobox.dockerfile.model import (
     Arg,
@@ -61,6 +63,8 @@ def parse(
     text: str, display_path: str = "Dockerfile", build_args: Mapping[str, str] | None = None
 ) -> Dockerfile:
     """Parse Dockerfile text; ``build_args`` override ARG defaults as ``--build-arg`` does."""
+    import dockerfile as bk  # on first use, not at import (see the module's docstring)
+
     lines = tuple(text.splitlines())
     try:
         commands = cast(tuple[_RawCommand, ...], bk.parse_string(text))
@@ -98,6 +102,8 @@ def _error_line(text: str, message: str) -> int:
 
 
 def _fails_with(text: str, message: str) -> bool:
+    import dockerfile as bk
+
     try:
         bk.parse_string(text)
     except bk.GoParseError as exc:

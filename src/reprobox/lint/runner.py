@@ -22,6 +22,7 @@ from reprobox.lint.rules import BY_ID, INTERNAL_ERROR, RULES
 from reprobox.lint.rules.interface import Finding, Rule, RuleMeta, Severity
 
 _HADOLINT_ID = re.compile(r"(?:DL|SC)[0-9]{4}")
+Outcome = tuple[list[Finding], int]  # one file's kept findings, and how many pragmas silenced
 _SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".nox"})
 
 
@@ -38,8 +39,15 @@ class LintOptions:
     fail_on: Severity | None = None
     hadolint: bool = False
     config: LintConfig = field(default_factory=LintConfig)
+    jobs: int = 1
+    """Processes to lint in: 1 this one, 0 one per available CPU. Others are forked only for
+    enough files to pay for them (:mod:`reprobox.lint.parallel`); the report is the same."""
 
     def __post_init__(self) -> None:
+        if self.jobs < 0:
+            raise errors.UsageError(
+                f"--jobs {self.jobs}: must be 0 (one per CPU) or more", "e.g. --jobs 1"
+            )
         unknown = sorted(i for i in self.ignore if not _known_rule(i))
         if unknown:
             raise errors.UsageError(
@@ -118,19 +126,43 @@ def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
     files = discover(paths, options.recursive)
     cwd = Path.cwd()
     names = {path: display(path, cwd) for path in files}
-    contexts: dict[Path, BuildContext] = {}
-    findings: list[Finding] = []
-    silenced = 0
-    for path in files:
-        context = _context(path, contexts)
-        kept, dropped = lint_dockerfile(_parse(path, names[path]), context, options)
-        findings.extend(kept)
-        silenced += dropped
+    outcomes = _lint_all([(path, names[path]) for path in files], options)
+    findings = [finding for kept, _ in outcomes for finding in kept]
+    silenced = sum(dropped for _, dropped in outcomes)
     if options.hadolint:
         from reprobox.lint import hadolint  # subprocess and JSON, only when asked for
 
         findings.extend(f for f in hadolint.run(files, names) if f.rule_id not in options.ignored)
     return _report(tuple(names.values()), findings, options, silenced)
+
+
+def _lint_all(named: list[tuple[Path, str]], options: LintOptions) -> list[Outcome]:
+    """Each file's outcome, in order: in this process, or split over several for many files
+    (the same outcomes either way)."""
+    lint_one = _Linter(options)
+    if options.jobs != 1 and len(named) > 1:
+        from reprobox.lint import parallel  # not for one file: it starts instantly
+
+        processes = parallel.workers(options.jobs, len(named))
+        if processes > 1:
+            return parallel.map_split(lint_one, named, _folder, processes)
+    return [lint_one(item) for item in named]
+
+
+def _folder(item: tuple[Path, str]) -> Path:
+    return item[0].parent
+
+
+class _Linter:
+    """Lints one (file, name to report it under); files of one folder share a build context."""
+
+    def __init__(self, options: LintOptions) -> None:
+        self.options = options
+        self.contexts: dict[Path, BuildContext] = {}
+
+    def __call__(self, item: tuple[Path, str]) -> Outcome:
+        path, name = item
+        return lint_dockerfile(_parse(path, name), _context(path, self.contexts), self.options)
 
 
 def lint_text(
@@ -160,9 +192,7 @@ def _parse(path: Path, name: str) -> Dockerfile:
     return parse(text, name)
 
 
-def lint_dockerfile(
-    dockerfile: Dockerfile, context: BuildContext, options: LintOptions
-) -> tuple[list[Finding], int]:
+def lint_dockerfile(dockerfile: Dockerfile, context: BuildContext, options: LintOptions) -> Outcome:
     """Run every rule once; returns the kept findings and how many pragmas silenced."""
     ignored = options.ignored
     active = pragmas(dockerfile)
