@@ -12,7 +12,9 @@ from click.testing import CliRunner
 
 from reprobox.cli.main import cli
 from tests.conftest import SHARED, reprobox_cli
+from tests.unit.lint.helpers import lint_cli
 
+CORPUS = SHARED / "corpus" / "dockerfiles"
 BAD = "FROM python:3.12\nRUN pip install flask\n"
 CLEAN = "FROM scratch\nUSER 1\n"
 
@@ -145,8 +147,9 @@ def test_context_past_the_bound_exits_3(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_lint_imports_nothing_heavy_it_does_not_need(tmp_path: Path) -> None:
-    """No docker SDK (requests, urllib3), no rich, no logging; pathspec only when a file may be
-    git-ignored; tomllib only for a pyproject.toml that configures reprobox."""
+    """No docker SDK (requests, urllib3), no rich, no logging, nothing for several processes;
+    pathspec only when a file may be git-ignored; tomllib only for a pyproject.toml that
+    configures reprobox."""
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".gitignore").write_text("*.log\nbuild/\n")
     (tmp_path / ".dockerignore").write_text(".git\n")
@@ -161,6 +164,7 @@ def test_lint_imports_nothing_heavy_it_does_not_need(tmp_path: Path) -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert "reprobox.lint" in imported  # the control: the listing is real
     heavy = {"docker", "requests", "urllib3", "rich", "logging", "pathspec", "tomllib", "json"}
+    heavy |= {"reprobox.lint.parallel", "pickle", "multiprocessing", "concurrent"}  # 1 file
     assert imported & heavy == set()
     (tmp_path / "debug.log").write_text("")  # now a file git ignores reaches the context
     done = subprocess.run(
@@ -168,3 +172,15 @@ def test_lint_imports_nothing_heavy_it_does_not_need(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 1 and "RBX2005" in done.stdout and "pathspec" in done.stderr
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_corpus_in_processes_is_byte_identical(tmp_path: Path, fmt: str) -> None:
+    """The 268 shared Dockerfiles linted in one process and in two: the same bytes."""
+    one, forks_one = lint_cli(tmp_path, "-r", "--format", fmt, "--jobs", "1", str(CORPUS))
+    many, forks_many = lint_cli(tmp_path, "-r", "--format", fmt, "--jobs", "2", str(CORPUS))
+    assert (forks_one, forks_many) == (0, 1)  # the control: the second run used two processes
+    assert one.returncode == many.returncode == 1, one.stderr
+    assert one.stdout == many.stdout and one.stderr == many.stderr == b""
+    assert one.stdout.count(str(CORPUS).encode()) > 500  # the whole corpus was reported

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -56,3 +58,33 @@ DIFFERENTIAL = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+# Runs the CLI in a fresh interpreter (one thread, as a user's shell starts it) and appends a
+# line to the file named by argv[1] for each fork, so a test sees that processes were used.
+COUNT_FORKS = """
+import os, sys
+from reprobox.cli.main import main
+log, real_fork = sys.argv.pop(1), os.fork
+def counting_fork():
+    pid = real_fork()
+    if pid:
+        with open(log, "a") as out:
+            out.write(f"{pid}\\n")
+    return pid
+os.fork = counting_fork
+sys.argv[0] = "reprobox"
+main()
+"""
+
+
+def lint_cli(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[bytes], int]:
+    """``reprobox lint ARGS`` in a subprocess started in ``tmp_path``: the result (bytes) and
+    how many processes it forked."""
+    log = tmp_path / f"forks-{len(list(tmp_path.glob('forks-*')))}.log"
+    done = subprocess.run(
+        [sys.executable, "-c", COUNT_FORKS, str(log), "lint", *args],
+        capture_output=True, timeout=300, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    forks = len(log.read_text().split()) if log.exists() else 0
+    return done, forks
