@@ -16,6 +16,8 @@ from reprobox import errors
 
 # The status a process killed by SIGKILL reports (128 + 9), as shells and engines report it.
 SIGKILLED: Final = 128 + int(signal.SIGKILL)
+# The status of a program killed by SIGPIPE (128 + 13), as shells report `yes | head -1`'s.
+SIGPIPED: Final = 128 + int(signal.SIGPIPE)
 
 
 class ExitCode(IntEnum):
@@ -27,6 +29,7 @@ class ExitCode(IntEnum):
     RUN_INTERNAL = 125
     INTERRUPTED = 130
     RUN_OOM = SIGKILLED  # the status the kernel's OOM kill leaves
+    READER_GONE = SIGPIPED
 
 
 MEANING: dict[ExitCode, str] = {
@@ -42,6 +45,9 @@ MEANING: dict[ExitCode, str] = {
     ExitCode.RUN_INTERNAL: "reprobox run: the sandbox itself failed (engine error, no image)",
     ExitCode.INTERRUPTED: "interrupted by Ctrl-C or SIGTERM; what reprobox created was removed",
     ExitCode.RUN_OOM: "reprobox run: the command was killed for exceeding its memory limit",
+    ExitCode.READER_GONE: "the program reading reprobox's output closed it early "
+    "(reprobox rules | head -1): reprobox stopped without a message, as a tool killed by "
+    "SIGPIPE does",
 }
 
 

@@ -7,6 +7,7 @@ prints plain text does not import rich and one that needs no engine does not con
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -43,7 +44,13 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'reprobox.cli.common' has no attribute {name!r}")
     from rich.console import Console
 
-    console = Console(stderr=name == "err", highlight=False, soft_wrap=True)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            if not self.stderr:
+                reader_gone()  # rich's own exits 1, the code that means findings here
+            super().on_broken_pipe()
+
+    console = _Console(stderr=name == "err", highlight=False, soft_wrap=True)
     globals()[name] = console
     return console
 
@@ -93,12 +100,40 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
         except errors.ReproboxError as exc:
             fail(exc)
         except OSError as exc:  # a path the library did not expect (name too long, a loop)
+            quiet_if_reader_gone(exc)
             fail(os_error(exc))
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(int(ExitCode.INTERRUPTED))
 
     return wrapper
+
+
+def stdout_gone() -> bool:
+    """True when stdout is a pipe (or socket) whose reader has closed it."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(mask & (select.POLLERR | select.POLLHUP) for _, mask in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's buffer)
+        return False
+
+
+def quiet_if_reader_gone(exc: OSError) -> None:
+    """Exit quietly (141) if ``exc`` is stdout's reader having left; else return."""
+    if isinstance(exc, BrokenPipeError) and stdout_gone():
+        reader_gone()
+
+
+def reader_gone() -> NoReturn:
+    """Leave quietly, as a tool killed by SIGPIPE does (exit 141), when the reader of stdout
+    left early (``reprobox rules | head -1``). Stdout is pointed at /dev/null first, so the
+    final flush of what is still buffered cannot fail again (Python's documented recipe)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(int(ExitCode.READER_GONE))
 
 
 def engine_from(ctx: click.Context, lite: bool = False) -> Engine:

@@ -16,7 +16,7 @@ import click
 
 from reprobox import errors
 from reprobox.cli.box_options import BoxOptions, box_options
-from reprobox.cli.common import fail, os_error
+from reprobox.cli.common import fail, os_error, quiet_if_reader_gone
 from reprobox.cli.placement import CommandFirstOptionsLast
 from reprobox.exitcodes import for_run, for_run_error
 from reprobox.sandbox.signals import Terminated
@@ -72,6 +72,7 @@ def run(
     except errors.ReproboxError as exc:
         fail(exc, int(for_run_error(exc)))
     except OSError as exc:
+        quiet_if_reader_gone(exc)
         fail(os_error(exc), int(for_run_error(exc)))
     except (KeyboardInterrupt, Terminated) as exc:
         click.echo("interrupted: the box was removed", err=True)
