@@ -12,7 +12,8 @@ at most 4x.
 The whole corpus, with medians over ``--repeat`` runs:
 
 * reprobox in one process (``lint_paths`` on every file; imports already done),
-* reprobox as a user runs it (``python -m reprobox lint --recursive``: start-up included),
+* reprobox as a user runs it (``python -m reprobox lint --recursive``: start-up included,
+  one process per available CPU), and the same with ``--jobs 1`` (one process),
 * hadolint in one process for all files (``hadolint --no-fail -f json f1 f2 ...``: the fair
   comparison), and with ``--per-file`` one hadolint process per file (how most CI scripts call it).
 
@@ -38,6 +39,7 @@ from pathlib import Path
 from reprobox.dockerfile import parse_path
 from reprobox.lint import LintOptions, lint_paths
 from reprobox.lint.hadolint import binary
+from reprobox.lint.parallel import available_cpus
 from reprobox.lint.rules import BY_ID
 from reprobox.lint.runner import discover
 
@@ -145,10 +147,16 @@ def main() -> int:
     in_process = median_seconds(lambda: lint_paths(files, options), args.repeat)
     cli = [sys.executable, "-m", "reprobox", "lint", "--recursive", "--format", "json"]
     together = [hadolint, "--no-fail", "-f", "json", *map(str, files)]
-    corpus = interleaved({"cli": [*cli, str(args.corpus)], "hadolint": together}, args.repeat)
+    argvs = {
+        "cli": [*cli, str(args.corpus)],
+        "cli1": [*cli, "--jobs", "1", str(args.corpus)],
+        "hadolint": together,
+    }
+    corpus = interleaved(argvs, args.repeat)
     rows = [
         ("reprobox, in process", in_process, None),
-        ("reprobox CLI (start-up included)", *corpus["cli"]),
+        (f"reprobox CLI ({available_cpus()} processes)", *corpus["cli"]),
+        ("reprobox CLI --jobs 1 (one process)", *corpus["cli1"]),
         ("hadolint, one process", *corpus["hadolint"]),
     ]
     if args.per_file:
@@ -161,15 +169,16 @@ def main() -> int:
 
     print(f"corpus: {args.corpus} ({count} Dockerfiles), median of {args.repeat} runs")
     print("(the CLI and hadolint interleaved)\n")
-    print(f"| {'tool':<34} | {'seconds':>8} | {'CPU s':>7} | {'files/s':>9} |")
-    print(f"|{'-' * 36}|{'-' * 10}|{'-' * 9}|{'-' * 11}|")
+    print(f"| {'tool':<36} | {'seconds':>8} | {'CPU s':>7} | {'files/s':>9} |")
+    print(f"|{'-' * 38}|{'-' * 10}|{'-' * 9}|{'-' * 11}|")
     for name, seconds, cpu in rows:
         shown = f"{cpu:>7.3f}" if cpu is not None else f"{'':>7}"
-        print(f"| {name:<34} | {seconds:>8.3f} | {shown} | {count / seconds:>9.1f} |")
-    (hw, hc), (cw, cc) = corpus["hadolint"], corpus["cli"]
+        print(f"| {name:<36} | {seconds:>8.3f} | {shown} | {count / seconds:>9.1f} |")
+    (hw, hc), (cw, cc), (sw, sc) = corpus["hadolint"], corpus["cli"], corpus["cli1"]
     print(
         f"\nthroughput vs hadolint (one process): in process {hw / in_process:.1f}x, "
-        f"CLI {hw / cw:.1f}x wall, {hc / cc:.1f}x CPU (target >= 15x)"
+        f"CLI {hw / cw:.1f}x wall, {hc / cc:.1f}x CPU (target >= 15x); "
+        f"CLI --jobs 1 {hw / sw:.1f}x wall, {hc / sc:.1f}x CPU"
     )
 
     report = lint_paths(files, options)

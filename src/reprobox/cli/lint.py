@@ -57,8 +57,8 @@ _LEVELS = [s.value for s in Severity]
     type=click.IntRange(min=0),
     default=0,
     show_default=True,
-    help="Lint in this many processes (0: one per available CPU; 1: no pool). Many files "
-    "only: one file or a few are linted in this process.",
+    help="Lint in this many processes (0: one per available CPU; 1: this one alone). Only "
+    "for many files: a few are linted in this process. The output is the same.",
 )
 @click.pass_context
 @guarded
