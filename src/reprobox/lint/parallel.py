@@ -28,7 +28,7 @@ R = TypeVar("R")
 
 # Files a process must have for it to pay for itself: on the loaded 2-core machine, a second
 # process costs 10-15 ms of CPU (fork, parser start-up, pickling), about 10 files' lint; 16
-# files were faster in two processes than in one, 8 were not.
+# files split over two processes were already faster than in one (8 were not): twice that.
 MIN_FILES_PER_WORKER = 16
 
 
