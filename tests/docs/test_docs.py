@@ -97,7 +97,10 @@ def evaluate_console(example: Example) -> str | None:
             for c in block.commands
         )
     )
-    outcomes = console.run_block(renamed, context.folder, context.env, BLOCK_TIMEOUT_S)
+    try:
+        outcomes = console.run_block(renamed, context.folder, context.env, BLOCK_TIMEOUT_S)
+    finally:
+        _remember_images(context.renamer)
     restored = [console.Outcome(context.renamer.restore(o.output), o.exit_code) for o in outcomes]
     return console.check(block, restored)
 
@@ -134,6 +137,29 @@ def _examples() -> list[Any]:
     return params
 
 
+# Every image ID a unique docs tag has pointed to. A later block can move the tag to a new
+# image (README: `reprobox build --tag tasks-app`, then `docker build -t tasks-app`), leaving
+# the earlier image untagged; removing only the tags at the end would leave it behind.
+_IMAGE_IDS: set[str] = set()
+
+
+def _remember_images(renamer: console.Renamer) -> None:
+    for image in renamer.images.values():
+        found = docker_cli("image", "inspect", "--format", "{{.Id}}", image, check=False)
+        if found.returncode == 0:
+            _IMAGE_IDS.add(found.stdout.strip())
+
+
+def _remove_untagged(ids: set[str]) -> None:
+    """Remove the docs' images that no tag names any more (never one a user has tagged)."""
+    for image_id in ids:
+        tags = docker_cli(
+            "image", "inspect", "--format", "{{len .RepoTags}}", image_id, check=False
+        )
+        if tags.returncode == 0 and tags.stdout.strip() == "0":
+            docker_cli("rmi", image_id, check=False)
+
+
 @pytest.fixture(scope="session")
 def docs_renamer() -> console.Renamer:
     return console.Renamer(suffix=TEST_SESSION)
@@ -147,8 +173,10 @@ def docs_images(base_image: str, docs_renamer: console.Renamer) -> Iterator[None
     try:
         yield
     finally:
+        _remember_images(docs_renamer)
         for image in docs_renamer.images.values():
             docker_cli("rmi", "-f", image, check=False)
+        _remove_untagged(_IMAGE_IDS)
         for volume in docs_renamer.volumes.values():
             docker_cli("volume", "rm", "-f", volume, check=False)
 

@@ -86,7 +86,7 @@ TWO_STAGES = """\
 # syntax=docker/dockerfile:1
 ARG BASE={ref}   # build stage base
 FROM ${{BASE}} AS Build
-RUN echo built > /tmp/made
+RUN echo built > /tmp/made # {marker}
 
 # runtime: the same image, named directly
 FROM  {ref}
@@ -96,13 +96,25 @@ CMD ["cat", "/made"]
 """
 
 
+def _remove_stage_images(marker: str) -> None:
+    """The classic builder keeps the first stage's image (untagged, no child) after the tag of
+    the final one is removed: find it by the unique marker its RUN step wrote, and remove it."""
+    ids = docker_cli("images", "-a", "-q", "--filter", "dangling=true", check=False).stdout.split()
+    for image_id in dict.fromkeys(ids):
+        history = docker_cli(
+            "history", "--no-trunc", "--format", "{{.CreatedBy}}", image_id, check=False
+        )
+        if f"echo built > /tmp/made # {marker}" in history.stdout:
+            docker_cli("rmi", image_id, check=False)
+
+
 def test_pin_a_two_stage_dockerfile_then_lint_and_build_it(
     tmp_path: Path, pushed: tuple[str, str], unique: str
 ) -> None:
     ref, digest = pushed
     (tmp_path / ".dockerignore").write_text("*\n")
     dockerfile = tmp_path / "Dockerfile"
-    original = TWO_STAGES.format(ref=ref)
+    original = TWO_STAGES.format(ref=ref, marker=unique)
     dockerfile.write_text(original)
 
     check = reprobox_cli("pin", "--check", str(tmp_path), timeout=120)
@@ -133,6 +145,7 @@ def test_pin_a_two_stage_dockerfile_then_lint_and_build_it(
         assert docker_cli("run", "--rm", "--network", "none", tag).stdout == "built\n"
     finally:
         docker_cli("rmi", tag, check=False)
+        _remove_stage_images(unique)
 
 
 def test_local_pins_to_the_engines_repo_digest(tmp_path: Path, pushed: tuple[str, str]) -> None:
