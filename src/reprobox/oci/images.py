@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from reprobox import errors, tools
+from reprobox import cachedir, errors, tools
 
 Kind = Literal["engine", "docker-archive", "oci-archive"]
 ARCHIVE_KINDS: tuple[Kind, ...] = ("docker-archive", "oci-archive")
@@ -88,10 +88,7 @@ def cache_root() -> Path:
     override = os.environ.get("REPROBOX_CACHE_DIR")
     if override:
         return Path(override)
-    if os.geteuid() == 0:
-        return Path("/var/cache/reprobox/oci")
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "reprobox" / "oci"
+    return cachedir.default_root() / "oci"
 
 
 class ImageStore:

@@ -10,8 +10,8 @@ the box can stop it (see the C source). The container is created with AutoRemove
 boxinit exits the engine removes the box.
 
 The binary is compiled once per source version with the host's C compiler into a cache
-folder (``$REPROBOX_CACHE``; default ``/var/cache/reprobox`` for root, whose home a rootless
-engine cannot read, else ``~/.cache/reprobox``); ``REPROBOX_BOXINIT`` names a prebuilt one.
+folder (``$REPROBOX_CACHE``, else :func:`reprobox.cachedir.default_root`, which a rootless
+engine can read); ``REPROBOX_BOXINIT`` names a prebuilt one.
 This module knows only the protocol and the binary: any backend that can bind-mount a file
 and hold a pipe to PID 1's stdin can use it.
 """
@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from reprobox import errors
+from reprobox import cachedir, errors
 
 SOURCE = Path(__file__).with_name("boxinit.c")
 MOUNT_PATH = "/.reprobox/init"
@@ -102,8 +102,8 @@ def binary() -> Path:
 def _cache_dir() -> Path:
     """Where the binary is kept: it must be readable by the engine, which for rootless
     Podman is another user, so root keeps it in /var/cache (root's home is private)."""
-    default = Path("/var/cache/reprobox") if os.geteuid() == 0 else Path.home() / ".cache/reprobox"
-    path = Path(os.environ.get("REPROBOX_CACHE") or default)
+    override = os.environ.get("REPROBOX_CACHE")
+    path = Path(override) if override else cachedir.default_root()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
