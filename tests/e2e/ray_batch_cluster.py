@@ -1,12 +1,15 @@
 """Run inside a fresh network namespace (only ``lo`` up): a real 2-node Ray cluster
-(``ray.cluster_utils.Cluster``), ``reprobox batch --cluster`` against it, and the second node
-removed mid-batch. Prints one JSON line: what the test asserts on.
+(``ray.cluster_utils.Cluster``), ``reprobox batch --cluster`` against it, and, with
+``--remove-after N``, the second node removed once N results are written and some ran there.
+With ``--ray-client`` the head also runs a Ray Client server and the batch connects to it by
+its ``ray://`` address. Prints one JSON line: what the test asserts on.
 
-Usage: python ray_batch_cluster.py JOBS OUT IMAGE BACKEND REMOVE_AFTER_LINES LABEL
+Usage: python ray_batch_cluster.py JOBS OUT IMAGE BACKEND LABEL [--remove-after N] [--ray-client]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -16,6 +19,7 @@ from pathlib import Path
 
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 os.environ.setdefault("RAY_DISABLE_DOCKER_CPU_WARNING", "1")
+CLIENT_PORT = 10001  # the namespace is the test's own: no other listener
 
 
 def lines_with(path: Path, node_id: str) -> tuple[int, int]:
@@ -25,40 +29,42 @@ def lines_with(path: Path, node_id: str) -> tuple[int, int]:
     return len(rows), sum(1 for r in rows if node_id[:8] in r.get("node", ""))
 
 
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    for name in ("jobs", "out", "image", "backend", "label"):
+        parser.add_argument(name)
+    parser.add_argument("--remove-after", type=int, default=None)
+    parser.add_argument("--ray-client", action="store_true")
+    return parser.parse_args()
+
+
 def main() -> None:
-    jobs, out, image, backend, remove_after, label = sys.argv[1:7]
+    args = arguments()
     from ray.cluster_utils import Cluster
 
-    args = {"num_cpus": 1, "resources": {"reprobox": 2}}
-    cluster = Cluster(initialize_head=True, head_node_args={**args, "include_dashboard": False})
+    node = {"num_cpus": 1, "resources": {"reprobox": 2}}
+    head = {**node, "include_dashboard": False}
+    if args.ray_client:
+        head["ray_client_server_port"] = CLIENT_PORT
+    cluster = Cluster(initialize_head=True, head_node_args=head)
     try:
-        second = cluster.add_node(**args)
+        second = cluster.add_node(**node)
         cluster.wait_for_nodes()
+        address = f"ray://127.0.0.1:{CLIENT_PORT}" if args.ray_client else cluster.address
         command = [
-            sys.executable,
-            "-m",
-            "reprobox",
-            "batch",
-            jobs,
-            "--out",
-            out,
-            "--image",
-            image,
-            "--backend",
-            backend,
-            "--cluster",
-            cluster.address,
-            "--label",
-            label,
+            *(sys.executable, "-m", "reprobox", "batch", args.jobs, "--out", args.out),
+            *("--image", args.image, "--backend", args.backend, "--label", args.label),
+            *("--cluster", address),
         ]
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         removed_at = None
         deadline = time.monotonic() + 600
         while proc.poll() is None and time.monotonic() < deadline:
-            total, on_second = lines_with(Path(out), second.node_id)
-            if removed_at is None and total >= int(remove_after) and on_second:
-                cluster.remove_node(second, allow_graceful=False)
-                removed_at = total
+            if removed_at is None and args.remove_after is not None:
+                total, on_second = lines_with(Path(args.out), second.node_id)
+                if total >= args.remove_after and on_second:
+                    cluster.remove_node(second, allow_graceful=False)
+                    removed_at = total
             time.sleep(0.05)
         stdout, stderr = proc.communicate(timeout=60)
         print(
@@ -67,6 +73,7 @@ def main() -> None:
                     "returncode": proc.returncode,
                     "stdout": stdout,
                     "stderr": stderr,
+                    "head": cluster.head_node.node_id,
                     "second": second.node_id,
                     "removed_at": removed_at,
                 }

@@ -1,7 +1,8 @@
 """``reprobox batch --cluster`` on a real 2-node Ray cluster started by the test, inside a
 network namespace of its own where 127.0.0.1 is the only address (Ray never sees another
 interface): both nodes serve, the second is removed mid-batch, and every id still has exactly
-one result line; boxes of the lost node die by their deadline."""
+one result line; boxes of the lost node die by their deadline. The same through Ray Client
+(``ray://``), and a ``ray://`` address where nothing listens."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,6 +32,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SCRIPT = Path(__file__).with_name("ray_batch_cluster.py")
 REPO = Path(__file__).resolve().parents[2]
 JOBS = 200
+CLIENT_JOBS = 24
 CASE = "io.reprobox.test.batch-case"
 
 
@@ -53,29 +56,31 @@ def in_private_network(*argv: str, timeout: float) -> subprocess.CompletedProces
     )
 
 
+def cluster_batch(
+    tmp_path: Path, jobs: list[Job], image: str, label: str, *options: str
+) -> tuple[dict[str, Any], dict[Any, dict[str, Any]]]:
+    """``reprobox batch`` of ``jobs`` on a 2-node cluster in a private network namespace: the
+    report of ``ray_batch_cluster.py`` and the result lines by id."""
+    path = write_jobs(tmp_path / "jobs.jsonl", jobs)
+    out = tmp_path / "out.jsonl"
+    done = in_private_network(
+        *(sys.executable, str(SCRIPT), str(path), str(out), image, "oci", label, *options),
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["returncode"] == 0, report["stderr"][-3000:]
+    return report, by_id(out)
+
+
 def test_two_nodes_serve_and_a_lost_node_loses_no_job(base_image: str, tmp_path: Path) -> None:
     require_namespace_and_ray()
     require_oci_tools()
     case = uuid.uuid4().hex
     jobs = [Job(i, f"sleep 0.2; echo {i}") for i in range(JOBS)]
-    path = write_jobs(tmp_path / "jobs.jsonl", jobs)
-    out = tmp_path / "out.jsonl"
-    done = in_private_network(
-        sys.executable,
-        str(SCRIPT),
-        str(path),
-        str(out),
-        base_image,
-        "oci",
-        "40",
-        f"{CASE}={case}",
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["returncode"] == 0, report["stderr"][-3000:]
+    label = f"{CASE}={case}"
+    report, found = cluster_batch(tmp_path, jobs, base_image, label, "--remove-after", "40")
     assert report["removed_at"] is not None, "the second node never served before removal"
-    found = by_id(out)
     assert sorted(found) == list(range(JOBS))
     wrong = {
         i: r for i, r in found.items() if (r.get("exit_code"), r.get("stdout")) != (0, f"{i}\n")
@@ -98,3 +103,43 @@ def test_two_nodes_serve_and_a_lost_node_loses_no_job(base_image: str, tmp_path:
     finally:
         remove_lost_boxes(lost)
     assert labelled_boxes(CASE, case) == set()
+
+
+def test_a_batch_through_ray_client_runs_each_job_once_on_the_cluster(
+    base_image: str, tmp_path: Path
+) -> None:
+    require_namespace_and_ray()
+    require_oci_tools()
+    jobs = [Job(f"c{i}", f"echo {i}") for i in range(CLIENT_JOBS)]
+    label = f"{CASE}={uuid.uuid4().hex}"
+    report, found = cluster_batch(tmp_path, jobs, base_image, label, "--ray-client")
+    assert sorted(found) == sorted(j.id for j in jobs)
+    wrong = {
+        i: r for i, r in found.items() if (r.get("exit_code"), r.get("stdout")) != (0, f"{i[1:]}\n")
+    }
+    assert wrong == {}
+    # Each box ran in a worker on a node of the cluster (never in the driver), and both served.
+    nodes = {r["node"].split("/")[-1] for r in found.values()}
+    assert nodes == {report["head"][:8], report["second"][:8]}
+    assert f"{CLIENT_JOBS} jobs run" in report["stdout"] and f"{CLIENT_JOBS} ok" in report["stdout"]
+
+
+def test_a_ray_client_address_where_nothing_listens_is_one_line_and_exit_3(
+    tmp_path: Path,
+) -> None:
+    require_namespace_and_ray()
+    path = write_jobs(tmp_path / "jobs.jsonl", [Job(1, "true")])
+    out = tmp_path / "out.jsonl"
+    argv = [sys.executable, "-m", "reprobox", "batch", str(path), "--out", str(out)]
+    started = time.monotonic()
+    done = in_private_network(*argv, "--cluster", "ray://127.0.0.1:10001", timeout=120)
+    took = time.monotonic() - started
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: cannot connect to the Ray cluster at ray://127.0.0.1:10001: nothing answers at "
+        "127.0.0.1:10001 (Connection refused)",
+        "hint: start its head with 'ray start --head --ray-client-server-port PORT --resources "
+        "'{\"reprobox\": N}'' and pass that address (or 'auto' on a machine of the cluster)",
+    ]
+    assert took < 20, f"took {took:.1f} s"  # Ray's own retries take 30 s
+    assert out.read_text() == ""  # no result line

@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from reprobox import errors
 from reprobox.batch.jobs import Job
@@ -28,6 +30,13 @@ if TYPE_CHECKING:
 
 RESOURCE = "reprobox"
 WAIT_S = 1.0
+# Nothing answering at a cluster's address fails at once (refused) or after this (dropped),
+# instead of Ray's own 30 s (ray://) or minutes (HOST:PORT) of retrying.
+PROBE_S = 5.0
+# A Ray Client server forks one server per driver; that fork sometimes dies at birth (a gRPC
+# race in Ray's proxier, ray-project/ray#63202), which the driver sees as an aborted
+# connection: the next attempt gets a new server.
+CONNECT_ATTEMPTS = 3
 
 
 class NodeWorker:
@@ -84,6 +93,45 @@ def import_ray() -> ModuleType:
     return ray
 
 
+def first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def unreachable(address: str, reason: str) -> errors.EngineUnavailable:
+    client = address.startswith("ray://")
+    port = "--ray-client-server-port PORT " if client else "--port PORT "
+    return errors.EngineUnavailable(
+        f"cannot connect to the Ray cluster at {address}: {reason}",
+        f"start its head with 'ray start --head {port}--resources '{{\"reprobox\": N}}'' "
+        "and pass that address (or 'auto' on a machine of the cluster)",
+    )
+
+
+def endpoint(address: str) -> tuple[str, int] | None:
+    """The host and port of a ``ray://HOST:PORT`` or ``HOST:PORT`` address; None for ``auto``
+    and for what Ray alone can read."""
+    parts = urlsplit(address if "://" in address else f"ray://{address}")
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return (parts.hostname, port) if parts.hostname and port else None
+
+
+def probe(address: str) -> None:
+    """Fail at once, with one line, when nothing listens at the cluster's address."""
+    found = endpoint(address)
+    if found is None:
+        return
+    try:
+        socket.create_connection(found, timeout=PROBE_S).close()
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or "no answer"
+        if isinstance(exc, TimeoutError):
+            reason = f"no answer in {PROBE_S:.0f} s"
+        raise unreachable(address, f"nothing answers at {found[0]}:{found[1]} ({reason})") from exc
+
+
 class RayRunner:
     """Jobs on a Ray cluster at ``address`` (``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``)."""
 
@@ -106,19 +154,33 @@ class RayRunner:
                 ray.shutdown()
 
     def _connect(self, ray: ModuleType) -> None:
-        try:
+        probe(self.address)
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                self._init(ray)
+                return
+            except ConnectionAbortedError as exc:  # the client's own server died at start
+                with contextlib.suppress(Exception):  # Ray has disconnected already
+                    ray.shutdown()
+                if attempt == CONNECT_ATTEMPTS:
+                    raise errors.EngineUnavailable(
+                        f"the Ray Client server at {self.address} failed {attempt} times to "
+                        f"start a server for this driver: {first_line(exc)}",
+                        "see ray_client_server*.err in the head's Ray logs "
+                        "(/tmp/ray/session_latest/logs), then run the same command again",
+                    ) from exc
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                raise unreachable(self.address, first_line(exc)) from exc
+
+    def _init(self, ray: ModuleType) -> None:
+        with warnings.catch_warnings():  # Ray Client warns besides raising: one line is enough
+            warnings.simplefilter("ignore")
             ray.init(
                 address=self.address,
                 logging_level="ERROR",
                 log_to_driver=False,
-                include_dashboard=False if not self.address.startswith("ray://") else None,
+                include_dashboard=None if self.address.startswith("ray://") else False,
             )
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise errors.EngineUnavailable(
-                f"cannot reach the Ray cluster at {self.address}: {exc}",
-                "start it with 'ray start --head --resources '{\"reprobox\": N}'' and pass "
-                "its address",
-            ) from exc
 
     def _start_workers(self, ray: ModuleType) -> list[Slot]:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     "--cluster",
     metavar="ADDRESS",
     default=None,
-    help="Run on a Ray cluster: 'auto' or HOST:PORT (ray://HOST:PORT, Ray Client, is untested)"
-    " (needs reprobox[ray]).",
+    help="Run on a Ray cluster: 'auto' (this machine's), HOST:PORT (the head's) or "
+    "ray://HOST:PORT (its Ray Client server, for a driver off the cluster) (needs reprobox[ray]).",
 )
 @click.argument("jobs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def batch(jobs: Path, out: Path, workers: int | None, cluster: str | None, box: BoxOptions) -> None:

@@ -1,17 +1,20 @@
 """The cluster driver's book-keeping with a fake Ray: free-capacity dispatch, a lost node's
-jobs run again elsewhere, exactly one result per id."""
+jobs run again elsewhere, exactly one result per id; connecting: a Ray Client server that dies
+at birth is tried again, nothing listening is one error at once."""
 
 from __future__ import annotations
 
+import socket
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from reprobox import errors
-from reprobox.batch.cluster import Dispatch, RayRunner, Slot
+from reprobox.batch.cluster import Dispatch, RayRunner, Slot, endpoint, probe
 from reprobox.batch.jobs import Job
 from reprobox.batch.local import BoxConfig
 from reprobox.batch.results import JobResult
@@ -121,3 +124,78 @@ def test_free_slot_prefers_the_node_with_most_room() -> None:
     assert Dispatch([a, b]).free_slot() is b
     b.running = 4
     assert Dispatch([a, b]).free_slot() is a
+
+
+class FlakyInit:
+    """``ray.init`` as Ray Client behaves: raises each of ``failures`` in turn, then connects."""
+
+    def __init__(self, *failures: Exception) -> None:
+        self.failures = list(failures)
+        self.inits = 0
+        self.shutdowns = 0
+
+    def init(self, **kwargs: object) -> None:
+        self.inits += 1
+        if self.failures:
+            warnings.warn("Ray Client connection timed out. Ensure ...", UserWarning, stacklevel=1)
+            raise self.failures.pop(0)
+
+    def shutdown(self) -> None:
+        self.shutdowns += 1
+
+
+def connect(ray: FlakyInit) -> None:
+    RayRunner(BoxConfig("img"), "auto")._connect(cast(Any, ray))
+
+
+def test_a_client_server_that_dies_at_birth_is_retried() -> None:
+    ray = FlakyInit(ConnectionAbortedError("Initialization failure from server:\nx"))
+    connect(ray)
+    assert (ray.inits, ray.shutdowns) == (2, 1)
+
+
+def test_a_client_server_that_keeps_dying_is_one_error_after_three_tries() -> None:
+    ray = FlakyInit(*[ConnectionAbortedError("Initialization failure from server:\nx")] * 3)
+    with pytest.raises(errors.EngineUnavailable, match="failed 3 times") as caught:
+        connect(ray)
+    assert ray.inits == 3
+    assert "\n" not in caught.value.message
+
+
+def test_an_unreachable_cluster_is_one_error_at_once_and_no_warning() -> None:
+    ray = FlakyInit(ConnectionError("ray client connection timeout"))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(errors.EngineUnavailable, match="ray client connection timeout"):
+            connect(ray)
+    assert ray.inits == 1 and seen == []
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("ray://head.example:10001", ("head.example", 10001)),
+        ("ray://[::1]:10001", ("::1", 10001)),
+        ("10.1.2.3:6379", ("10.1.2.3", 6379)),
+        ("auto", None),
+        ("ray://head.example", None),
+        ("ray://head.example:port", None),
+    ],
+)
+def test_the_address_to_probe(address: str, expected: tuple[str, int] | None) -> None:
+    assert endpoint(address) == expected
+
+
+def test_probe_fails_at_once_where_nothing_listens_and_passes_a_listener() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        probe(f"ray://127.0.0.1:{port}")
+    with pytest.raises(errors.EngineUnavailable) as caught:
+        probe(f"ray://127.0.0.1:{port}")
+    assert caught.value.message == (
+        f"cannot connect to the Ray cluster at ray://127.0.0.1:{port}: nothing answers at "
+        f"127.0.0.1:{port} (Connection refused)"
+    )
+    assert "--ray-client-server-port" in (caught.value.hint or "")
