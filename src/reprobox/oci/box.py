@@ -151,7 +151,8 @@ class ForegroundBox:
         setup = box.setup
         keep = ["--keep"] if setup.runtime.keeps_state else []
         cmd = [*setup.runtime_argv(), "run", *keep, "--pid-file", str(box.bundle.pid_file)]
-        self.proc = subprocess.Popen(
+        self.proc = rt.spawn(
+            setup.runtime,
             [*cmd, "--bundle", str(box.bundle.path), box.box_id],
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import fcntl
 import json
 import os
 import shutil
@@ -48,6 +50,15 @@ rm -rf "$bundle"
 """
 
 
+# The seals runc's ``runc init`` checks (libcontainer/nsenter/cloned_binary.c, RUNC_MEMFD_SEALS):
+# a binary started from a memfd with exactly these is already the sealed copy runc would make.
+F_ADD_SEALS = 1033
+F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE = 1, 2, 4, 8
+RUNC_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
+_sealed: dict[tuple[str, int, int, int, int], int] = {}
+_sealed_lock = threading.Lock()
+
+
 def run_dir() -> Path:
     """Where bundles and runtime state live (``REPROBOX_RUN_DIR``, default ``/run/reprobox``)."""
     return Path(os.environ.get("REPROBOX_RUN_DIR", "/run/reprobox"))
@@ -72,6 +83,12 @@ class Runtime:
         return base
 
     @property
+    def launcher(self) -> str:
+        """What to execute for commands that start ``<runtime> init`` (run, exec): for runc,
+        a sealed in-memory copy of it (see :func:`sealed_copy`); the binary itself otherwise."""
+        return sealed_copy(self.path) if self.name == "runc" else self.path
+
+    @property
     def keeps_state(self) -> bool:
         """Whether ``run --keep`` exists (so the cgroup can be read after the box exits)."""
         return self.name in ("runc", "crun")
@@ -91,6 +108,52 @@ def find_runtime(name: str | None) -> Runtime:
             "use --runtime runc (the default) or runsc",
         )
     return Runtime(chosen, path)
+
+
+def sealed_copy(path: str) -> str:
+    """``/proc/<pid>/fd/<n>`` of a sealed memfd copy of the binary ``path``, made once per
+    process (and again when the binary changes); ``path`` itself when that cannot be made.
+
+    Against CVE-2019-5736 (a box overwriting the runc binary that started it through
+    ``/proc/<pid>/exe``), every ``runc init`` makes sure it runs from a copy the box cannot
+    write: unless it already runs from a memfd sealed against writes, it bind-mounts itself
+    read-only in the host's mount namespace (or copies its 9 MB into a memfd) and re-executes.
+    Started from this copy, runc finds its own protection already in place and skips that work
+    (a mount, a lazy unmount and a second exec per box); the seals make the copy as unwritable
+    as runc's own, for the box and for everyone else (``F_SEAL_SEAL`` keeps them on), and its
+    mode (0500, root's) keeps a box's users from running, reading or opening it at all. A box
+    that still holds it open for writing (root with ``CAP_DAC_OVERRIDE``) cannot write, but
+    makes it busy: :func:`spawn` then starts runc from ``path``."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    key = (path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _sealed_lock:
+        fd = _sealed.get(key)
+        if fd is None:
+            fd = _sealed[key] = _seal(path)
+    return path if fd < 0 else f"/proc/{os.getpid()}/fd/{fd}"
+
+
+def _seal(path: str) -> int:
+    """A memfd holding ``path``'s bytes, sealed with :data:`RUNC_SEALS` (-1 on failure)."""
+    try:
+        fd = os.memfd_create("runc", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    except (OSError, AttributeError):
+        return -1
+    try:
+        with open(path, "rb") as src:
+            while chunk := src.read(1 << 20):
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+        os.fchmod(fd, 0o500)  # only root may execute or even read it; nobody may open it to write
+        fcntl.fcntl(fd, F_ADD_SEALS, RUNC_SEALS)
+    except OSError:
+        os.close(fd)
+        return -1
+    return fd
 
 
 def hybrid_cgroups() -> bool:
@@ -187,6 +250,17 @@ class Supervisor:
         threading.Thread(target=self._proc.wait, daemon=True).start()
 
 
+def spawn(runtime: Runtime, cmd: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """``subprocess.Popen(cmd)`` from the runtime's :attr:`~Runtime.launcher`, or from its
+    binary when the launcher is busy (ETXTBSY: something holds it open for writing)."""
+    try:
+        return subprocess.Popen(cmd, executable=runtime.launcher, **options)
+    except OSError as exc:
+        if exc.errno != errno.ETXTBSY:
+            raise
+    return subprocess.Popen(cmd, executable=runtime.path, **options)
+
+
 def quiet(cmd: list[str], stdin: bytes | None = None, timeout: float = 30) -> int:
     """Run a runtime command whose output nobody needs; its exit status."""
     try:
@@ -203,21 +277,28 @@ def quiet(cmd: list[str], stdin: bytes | None = None, timeout: float = 30) -> in
     return done.returncode
 
 
-def quiet_to(cmd: list[str], stderr: IO[bytes], timeout: float = 60) -> int:
-    """Run a runtime command with its stderr in ``stderr``; its exit status."""
+def quiet_to(
+    cmd: list[str], stderr: IO[bytes], timeout: float = 60, runtime: Runtime | None = None
+) -> int:
+    """Run a runtime command with its stderr in ``stderr`` (from ``runtime``'s launcher when
+    given, see :func:`spawn`); its exit status."""
+    options: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL}
     try:
-        done = subprocess.run(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            timeout=timeout,
-            check=False,
+        proc = (
+            spawn(runtime, cmd, stderr=stderr, **options)
+            if runtime is not None
+            else subprocess.Popen(cmd, stderr=stderr, **options)
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except OSError as exc:
         stderr.write(str(exc).encode())
         return -1
-    return done.returncode
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        proc.kill()
+        proc.wait()
+        stderr.write(str(exc).encode())
+        return -1
 
 
 def delete(runtime: Runtime, box_id: str, network: str) -> None:

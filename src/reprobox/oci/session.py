@@ -46,6 +46,7 @@ class OciSession:
                     [*setup.runtime_argv(), "run", "--detach", "--pid-file",
                      str(box.bundle.pid_file), "--bundle", str(box.bundle.path), box.box_id],
                     err,
+                    runtime=setup.runtime,
                 )  # fmt: skip
             if code != 0:
                 message = log.read_text(errors="replace").strip().splitlines()
@@ -73,7 +74,8 @@ class OciSession:
     ) -> subprocess.Popen[bytes]:
         where = ["--cwd", cwd] if cwd else []
         argv = [*self.box.setup.runtime_argv(), "exec", "--user", self.user, *where]
-        return subprocess.Popen(
+        return rt.spawn(
+            self.box.setup.runtime,
             [*argv, self.box.box_id, *cmd],
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
