@@ -20,6 +20,7 @@ import pytest
 from reprobox import errors
 from reprobox.sandbox import Policy, Sandbox, SandboxPool
 from tests.e2e.oci_support import boxes_of, my_leftovers, oci_leftovers, require_oci_tools
+from tests.e2e.test_sandbox_support import runsc_works
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -265,6 +266,31 @@ def test_gc_removes_the_box_of_an_owner_that_died_with_its_supervisor(base_image
     assert " oci box(es)" in done.stdout and "0 oci box(es)" not in done.stdout
     assert processes_with(f"sleep {token}") == []
     assert oci_leftovers(boxes) == []
+
+
+def test_runsc_memory_bomb_is_reported_as_an_oom_kill_and_the_limit_holds(
+    base_image: str,
+) -> None:
+    """runsc removes the cgroups it made as the box exits; the box's memory cgroup is made
+    (with its limit) by reprobox instead, so the OOM counter can still be read."""
+    why = runsc_works(base_image)
+    if why:
+        pytest.skip(why)
+    limit = 96 << 20
+    grow = (
+        "a = []\nfor _ in range({}):\n"
+        "    a.append(bytearray(16 << 20))\n    a[-1][::4096] = b'x' * 4096"
+    )
+    bomb = box(base_image, runtime="runsc", memory_bytes=limit).run(
+        ["python3", "-c", grow.format(64)]  # 1 GiB, if the limit did not hold
+    )
+    assert bomb.exit_code == 137 and bomb.oom_killed and not bomb.timed_out
+    assert bomb.peak_memory_bytes is not None and bomb.peak_memory_bytes <= limit
+    # Control: the same program under the limit ends normally, and is no OOM kill.
+    fits = box(base_image, runtime="runsc", memory_bytes=limit).run(
+        ["python3", "-c", grow.format(2) + "\nprint('fits')"]
+    )
+    assert fits.exit_code == 0 and fits.stdout_text == "fits\n" and not fits.oom_killed
 
 
 def test_peak_memory_and_cpu_time_come_from_the_box_cgroup(base_image: str) -> None:

@@ -26,7 +26,7 @@ from reprobox import errors, tools
 from reprobox.engine.containers import ContainerSpec
 from reprobox.exitcodes import SIGKILLED
 from reprobox.oci import runtime as rt
-from reprobox.oci.config import BoxPlan, mount_targets_missing, runtime_config
+from reprobox.oci.config import BoxPlan, mount_targets_missing, resources, runtime_config
 from reprobox.oci.images import CachedImage, ImageStore
 from reprobox.oci.source import EngineFactory, cached_image
 from reprobox.sandbox.policy import Policy
@@ -113,6 +113,8 @@ class Launched:
         with shielded():
             if any(self.setup.runtime.state_root.glob(f"*{self.box_id}*")):
                 rt.delete(self.setup.runtime, self.box_id, self.setup.network)
+            if not self.setup.runtime.keeps_state:
+                rt.remove_memory_cgroup(self.box_id)
             self.bundle.remove()
             self.supervisor.release()
 
@@ -150,6 +152,8 @@ class ForegroundBox:
         self.box = box
         setup = box.setup
         keep = ["--keep"] if setup.runtime.keeps_state else []
+        if not setup.runtime.keeps_state:  # runsc: so its OOM counter outlives it
+            rt.memory_cgroup_made(box.box_id, resources(setup.spec).get("memory"))
         cmd = [*setup.runtime_argv(), "run", *keep, "--pid-file", str(box.bundle.pid_file)]
         self.proc = rt.spawn(
             setup.runtime,

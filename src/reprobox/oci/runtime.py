@@ -46,6 +46,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
   "$@" state "$id" >/dev/null 2>&1 || break
   sleep 0.2
 done
+rmdir /sys/fs/cgroup/memory/reprobox/"$id" 2>/dev/null
 rm -rf "$bundle"
 """
 
@@ -339,6 +340,55 @@ def cgroup_file(box_id: str, controller: str, name: str) -> Path:
     if (CGROUP_ROOT / controller).is_dir():
         return v1
     return CGROUP_ROOT / CGROUP_PARENT / box_id / name
+
+
+MOUNTS = Path("/proc/self/mounts")
+
+
+def memory_cgroup_made(box_id: str, memory: dict[str, int] | None) -> bool:
+    """Make the box's cgroup v1 memory folder, with the box's limits, before runsc starts it;
+    whether it did. runsc removes the cgroups *it made* as the box exits (it has no ``run
+    --keep``), so the OOM counter would be gone before it could be read; a folder it finds is
+    left for the owner, but runsc then sets none of its limits either, so they are written
+    here (``memory.limit_in_bytes``, then ``memory.memsw.limit_in_bytes``), and any failure
+    removes the folder and raises: never a box without its memory limit. Only where the
+    memory controller is a v1 hierarchy of its own (a folder shared with other controllers
+    would lose their limits too): elsewhere nothing is made and runsc does it all."""
+    folder = CGROUP_ROOT / "memory" / CGROUP_PARENT / box_id
+    if not memory or not _sole_v1_controller("memory"):
+        return False
+    folder.mkdir(parents=True)
+    try:
+        (folder / "memory.limit_in_bytes").write_text(str(memory["limit"]))
+        swap = folder / "memory.memsw.limit_in_bytes"
+        if "swap" in memory and swap.exists():
+            swap.write_text(str(memory["swap"]))
+    except (OSError, KeyError) as exc:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        raise errors.SandboxError(f"could not set the box's memory limit: {exc}") from exc
+    return True
+
+
+def remove_memory_cgroup(box_id: str) -> None:
+    """Remove the folder :func:`memory_cgroup_made` made (empty by then)."""
+    with contextlib.suppress(OSError):
+        (CGROUP_ROOT / "memory" / CGROUP_PARENT / box_id).rmdir()
+
+
+def _sole_v1_controller(name: str) -> bool:
+    """Whether ``/sys/fs/cgroup/<name>`` is a cgroup v1 mount of that one controller."""
+    mountpoint = str(CGROUP_ROOT / name)
+    try:
+        lines = MOUNTS.read_text().splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 4 and fields[1] == mountpoint and fields[2] == "cgroup":
+            options = set(fields[3].split(",")) - {"rw", "ro", "relatime", "noatime"}
+            return options == {name}
+    return False
 
 
 @dataclass(frozen=True)
