@@ -124,8 +124,8 @@ def test_the_pids_limit_itself_stops_100_background_processes(box: Box) -> None:
     assert started(box, 1000) == 100
 
 
-@pytest.mark.engines("docker")  # Podman 4.3 records no OOM kill on cgroup v1: exit 137 only
 def test_memory_bomb_is_oom_killed(box: Box) -> None:
+    # On Podman 4.3 / cgroup v1 the engine records no OOM kill: the box's init says so.
     bomb = "a = []\nwhile True:\n    a.append(bytearray(16 << 20))"
     result = box.run(["python3", "-c", bomb], memory_bytes=96 << 20)
     assert not result.timed_out
@@ -134,6 +134,19 @@ def test_memory_bomb_is_oom_killed(box: Box) -> None:
         assert result.oom_killed and result.exit_code == 137
     else:  # gVisor kills the command inside its own kernel; the engine may not see an OOM
         assert result.oom_killed or result.exit_code in (137, 1)
+
+
+# The command writes the init's OOM record itself, then SIGKILLs itself: the record is output.
+FAKE_OOM = r"printf '\0[reprobox-init oom]\0' >&2; kill -9 $$"
+
+
+def test_control_a_command_sigkilled_otherwise_is_not_oom_killed(box: Box) -> None:
+    """Control for the memory bomb: same limit, 137 from a SIGKILL that is not the OOM
+    killer's, even when the command forges the init's OOM record."""
+    result = box.run(["sh", "-c", FAKE_OOM], memory_bytes=96 << 20)
+    assert result.exit_code == 137 and not result.timed_out
+    assert not result.oom_killed
+    assert result.stderr == b"\0[reprobox-init oom]\0", "the forged record is plain output"
 
 
 def test_filling_tmp_stops_at_its_size(box: Box) -> None:

@@ -94,6 +94,21 @@ def test_session_timeout_kills_the_whole_tree_and_the_box_lives_on(
     assert nothing_left(labels)
 
 
+def test_session_memory_bomb_is_oom_killed_and_a_plain_sigkill_is_not(
+    engine: Engine, base_image: str, labels: dict[str, str], backend: Backend
+) -> None:
+    bomb = "a = []\nwhile True:\n    a.append(bytearray(16 << 20))"
+    policy = Policy(memory_bytes=96 << 20)
+    with Sandbox(base_image, policy, labels=labels, engine=engine, backend=backend) as box:
+        control = box.run(["sh", "-c", "kill -9 $$"])  # 137, but not the OOM killer
+        oom = box.run(["python3", "-c", bomb])
+        after = box.run(["sh", "-c", "kill -9 $$"])  # an earlier OOM kill is not this one's
+    assert (control.exit_code, control.oom_killed) == (137, False)
+    assert (oom.exit_code, oom.oom_killed, oom.timed_out) == (137, True, False)
+    assert (after.exit_code, after.oom_killed) == (137, False)
+    assert nothing_left(labels)
+
+
 def test_session_fork_bomb_is_killed_even_when_the_box_is_lost(
     engine: Engine, base_image: str, labels: dict[str, str], backend: Backend
 ) -> None:
@@ -154,7 +169,6 @@ def test_missing_image_says_so_without_pulling(engine: Engine, labels: dict[str,
     assert leftovers(labels) == []
 
 
-@pytest.mark.engines("docker")  # its OOM check: Podman 4.3 records no OOM kill on cgroup v1
 def test_pool_serves_each_box_once_and_cleans_up(
     engine: Engine, base_image: str, labels: dict[str, str]
 ) -> None:

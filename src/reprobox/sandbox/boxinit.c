@@ -8,12 +8,17 @@
  * ptrace it nor open its /proc files. When it exits, for whatever reason, the kernel kills
  * every process left in the namespace, and the engine removes the container (AutoRemove).
  *
- * Usage: boxinit [-i IDLE_MS] [-t DEADLINE_MS] [-w] [-- COMMAND ARGS...]
+ * Usage: boxinit [-i IDLE_MS] [-t DEADLINE_MS] [-w] [-r] [-- COMMAND ARGS...]
  *   -- COMMAND  run COMMAND now (a one-shot box); exit with its status
  *   -w          wait for the command on stdin (a pool box): "R<deadline_ms>\0arg\0...\0\0"
  *   neither     serve execs (a session box): run nothing, only keep the lifetime
  *   -t MS       the command's deadline, counted from its start (0: none)
  *   -i MS       idle lifetime: exit after MS without a message from the owner (0: none)
+ *   -r          report: the last bytes on stderr are RECORD_OOM when the kernel's OOM killer
+ *               killed a process of the box (its memory cgroup's oom_kill counter, read-only
+ *               in the box, grew since boxinit started), else RECORD_END. Written after every
+ *               other process of the box is dead and reaped, so nothing in the box can write
+ *               after it: a record the command wrote itself is never the last one.
  *
  * Stdin is the owner's lifeline (the engine closes it when the owner's attach connection
  * ends, e.g. because the owner was SIGKILLed): end of file ends the box at once. Messages:
@@ -39,6 +44,9 @@
 #include <unistd.h>
 
 #define FOREVER (-1LL)
+#define RECORD_END "\0[reprobox-init end]\0"
+#define RECORD_OOM "\0[reprobox-init oom]\0"
+#define RECORD_SIZE (sizeof RECORD_END - 1)
 #define MAX_MESSAGE 65536
 #define MAX_ARGS 4096
 
@@ -46,6 +54,8 @@ static long long idle_ms = 0;
 static long long lease_until = FOREVER; /* monotonic ms; FOREVER: no limit */
 static pid_t child = 0;
 static sigset_t blocked;
+static int report = 0;
+static long long oom_kills_at_start = 0;
 
 static long long now_ms(void) {
     struct timespec ts;
@@ -55,8 +65,58 @@ static long long now_ms(void) {
 
 static long long after(long long ms) { return ms > 0 ? now_ms() + ms : FOREVER; }
 
+/* OOM kills in the box's memory cgroup (v1: memory.oom_control, v2: memory.events); -1 when
+ * the engine shows the box no cgroup. */
+static long long oom_kills(void) {
+    static const char *files[] = {"/sys/fs/cgroup/memory/memory.oom_control",
+                                  "/sys/fs/cgroup/memory.events"};
+    char text[4096];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, text, sizeof text - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        text[n] = 0;
+        for (char *line = text; line; line = strchr(line, '\n')) {
+            line += *line == '\n';
+            if (strncmp(line, "oom_kill ", 9) == 0)
+                return atoll(line + 9);
+        }
+    }
+    return -1;
+}
+
+/* The last words on stderr (-r): whether the OOM killer struck, once no one else can write. */
+static void last_words(void) {
+    int status;
+    kill(-1, SIGKILL);
+    while (waitpid(-1, &status, 0) > 0 || errno == EINTR) {
+    }
+    long long now = oom_kills();
+    int oom = oom_kills_at_start >= 0 && now > oom_kills_at_start;
+    const char *record = oom ? RECORD_OOM : RECORD_END;
+    int flags = fcntl(2, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK))
+        fcntl(2, F_SETFL, flags & ~O_NONBLOCK); /* the command may have set it on the pipe */
+    size_t done = 0;
+    while (done < RECORD_SIZE) {
+        ssize_t n = write(2, record + done, RECORD_SIZE - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+}
+
 static void end(int status) {
-    kill(-1, SIGKILL); /* everything this init may signal; exiting kills the rest anyway */
+    if (report)
+        last_words();
+    else
+        kill(-1, SIGKILL); /* everything this init may signal; exiting kills the rest anyway */
     _exit(status);
 }
 
@@ -154,13 +214,15 @@ int main(int argc, char **argv) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     sigfillset(&blocked);
     sigprocmask(SIG_BLOCK, &blocked, NULL);
-    while ((opt = getopt(argc, argv, "+i:t:w")) != -1) {
+    while ((opt = getopt(argc, argv, "+i:t:wr")) != -1) {
         if (opt == 'i')
             idle_ms = atoll(optarg);
         else if (opt == 't')
             deadline_ms = atoll(optarg);
         else if (opt == 'w')
             waiting = 1;
+        else if (opt == 'r')
+            report = 1;
         else
             _exit(125);
     }
@@ -171,6 +233,8 @@ int main(int argc, char **argv) {
     if (sfd < 0)
         _exit(125);
     fcntl(0, F_SETFD, FD_CLOEXEC);
+    if (report)
+        oom_kills_at_start = oom_kills();
     lease_until = after(idle_ms);
     if (optind < argc)
         start(argv + optind, deadline_ms, &deadline);

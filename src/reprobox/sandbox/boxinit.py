@@ -9,6 +9,11 @@ owner's own watchdog) and after :data:`IDLE_S` without a heartbeat from the owne
 the box can stop it (see the C source). The container is created with AutoRemove, so when
 boxinit exits the engine removes the box.
 
+A one-shot or pool box's boxinit also has the last word on its stderr (:class:`LastWords`):
+whether the kernel's OOM killer struck in the box, read from the box's own memory cgroup
+counter after every other process of the box is dead, so the command cannot fake it. It is
+how an OOM kill is known where the engine does not record one (Podman 4.3 on cgroup v1).
+
 The binary is compiled once per source version with the host's C compiler into a cache
 folder (``$REPROBOX_CACHE``, else :func:`reprobox.cachedir.default_root`, which a rootless
 engine can read); ``REPROBOX_BOXINIT`` names a prebuilt one.
@@ -24,7 +29,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from reprobox import cachedir, errors
@@ -35,6 +40,10 @@ GRACE_S = 2.0  # the box's own deadline trails the owner's watchdog by this much
 IDLE_S = 20.0  # an idle box whose owner stopped renewing it ends after this long
 BEATS_PER_IDLE = 4  # a live owner renews its idle boxes this often per idle lifetime
 HEARTBEAT = b"."
+# boxinit -r's last bytes on stderr (see boxinit.c); both the same length.
+RECORD_END = b"\0[reprobox-init end]\0"
+RECORD_OOM = b"\0[reprobox-init oom]\0"
+STDERR = 2
 COMPILE_HINT = "install a C compiler and static libc: apt-get install gcc libc6-dev"
 
 
@@ -49,12 +58,12 @@ def deadline_ms(timeout: float | None) -> int:
 
 def one_shot(argv: Sequence[str], timeout: float | None) -> tuple[str, ...]:
     """The container command of a one-shot box running ``argv``."""
-    return (MOUNT_PATH, "-t", str(deadline_ms(timeout)), "--", *argv)
+    return (MOUNT_PATH, "-r", "-t", str(deadline_ms(timeout)), "--", *argv)
 
 
 def primed(idle_s: float | None = None) -> tuple[str, ...]:
     """The container command of a pool box, waiting on stdin for :func:`run_message`."""
-    return (MOUNT_PATH, "-w", "-i", str(_ms(IDLE_S if idle_s is None else idle_s)))
+    return (MOUNT_PATH, "-r", "-w", "-i", str(_ms(IDLE_S if idle_s is None else idle_s)))
 
 
 def keeper(idle_s: float | None = None) -> tuple[str, ...]:
@@ -83,6 +92,48 @@ def run_lease(timeout: float | None) -> bytes:
 def idle_lease(idle_s: float | None = None) -> bytes:
     """The lease a session box gets between runs."""
     return lease_message(IDLE_S if idle_s is None else idle_s)
+
+
+class LastWords:
+    """Reads boxinit's record off the end of a box's output frames (``(1|2, bytes)``).
+
+    :meth:`frames` passes every frame on except the record: stderr bytes that could begin
+    one are held back until more stderr shows they do not (only a NUL-started tail is ever
+    held). Only the very last stderr bytes count, because boxinit writes its record once
+    nothing else in the box can write: a record the command wrote is passed on as output."""
+
+    def __init__(self) -> None:
+        self.record: bytes | None = None
+
+    @property
+    def oom_killed(self) -> bool:
+        """Whether boxinit said the OOM killer killed a process of the box."""
+        return self.record == RECORD_OOM
+
+    def frames(self, frames: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        held = b""
+        for stream, data in frames:
+            if stream != STDERR:
+                yield stream, data
+                continue
+            held += data
+            keep = _record_start(held)
+            if len(held) > keep:
+                yield stream, held[: len(held) - keep]
+                held = held[len(held) - keep :]
+        if held in (RECORD_END, RECORD_OOM):
+            self.record = held
+        elif held:
+            yield STDERR, held
+
+
+def _record_start(data: bytes) -> int:
+    """The length of the longest tail of ``data`` that is a record or begins one."""
+    for size in range(min(len(data), len(RECORD_END)), 0, -1):
+        tail = data[-size:]
+        if RECORD_END.startswith(tail) or RECORD_OOM.startswith(tail):
+            return size
+    return 0
 
 
 @functools.cache

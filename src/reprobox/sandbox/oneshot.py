@@ -35,10 +35,13 @@ def one_shot(
     try:
         holder.reraise()
         since = time.time()
-        exit_status, outcome = yield from _attached(engine, container_id, policy, timeout, auto)
+        words = boxinit.LastWords()
+        exit_status, outcome = yield from _attached(
+            engine, container_id, policy, timeout, auto, words
+        )
         code = exit_status()
         removed = auto
-        oom = killed_how(engine, container_id, code, outcome, since, auto)
+        oom = killed_how(engine, container_id, code, outcome, since, auto, words)
         return outcome.result(code, oom)
     finally:
         if not removed:
@@ -47,12 +50,21 @@ def one_shot(
 
 
 def killed_how(
-    engine: Engine, container_id: str, code: int, outcome: Outcome, since: float, auto: bool
+    engine: Engine,
+    container_id: str,
+    code: int,
+    outcome: Outcome,
+    since: float,
+    auto: bool,
+    words: boxinit.LastWords,
 ) -> bool:
-    """Whether a box's command was OOM-killed (asked of the engine's events when the box was
-    auto-removed, else of its state); raises when the engine's stop killed it."""
+    """Whether a box's command was OOM-killed: said by the box's init (``words``), else by
+    the engine's events when the box was auto-removed, else by its state; raises when the
+    engine's stop killed it."""
     if code != SIGKILLED or outcome.timed_out:
         return False
+    if words.oom_killed:
+        return True
     if auto and c.oom_reported(engine, container_id, since):
         return True
     if not auto and c.oom_killed(engine, container_id):
@@ -70,14 +82,20 @@ def exit_status_of(engine: Engine, container_id: str, auto: bool) -> Callable[[]
 
 
 def _attached(
-    engine: Engine, container_id: str, policy: Policy, timeout: float | None, auto: bool
+    engine: Engine,
+    container_id: str,
+    policy: Policy,
+    timeout: float | None,
+    auto: bool,
+    words: boxinit.LastWords,
 ) -> Generator[OutputChunk, None, tuple[Callable[[], int], Outcome]]:
     sock = c.attach(engine, container_id, stdin=True)
     try:
         exit_status = exit_status_of(engine, container_id, auto)
         c.start(engine, container_id)
         kill = lambda: c.kill(engine, container_id)  # noqa: E731
-        outcome = yield from supervise(c.frames(sock), policy.output_cap_bytes, timeout, kill)
+        frames = words.frames(c.frames(sock))
+        outcome = yield from supervise(frames, policy.output_cap_bytes, timeout, kill)
     finally:
         c.close(sock)
     return exit_status, outcome

@@ -79,14 +79,17 @@ class PrimedBox:
         """Run ``cmd`` as this box's command; yields live output, returns the result. Raises
         :class:`BoxGone` (before any output) when the box had already ended."""
         since = time.time()
+        words = boxinit.LastWords()
         try:
             exit_status = self._send(cmd, timeout)
             cap = self.policy.output_cap_bytes
-            outcome = yield from supervise(c.frames(self.sock), cap, timeout, self.kill)
+            frames = words.frames(c.frames(self.sock))
+            outcome = yield from supervise(frames, cap, timeout, self.kill)
         finally:
             c.close(self.sock)
         code = _status(exit_status)
-        oom = killed_how(self.engine, self.container_id, code, outcome, since, self.auto_remove)
+        auto = self.auto_remove
+        oom = killed_how(self.engine, self.container_id, code, outcome, since, auto, words)
         return outcome.result(code, oom)
 
     def _send(self, cmd: list[str], timeout: float | None) -> Callable[[], int]:

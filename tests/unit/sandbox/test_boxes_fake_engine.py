@@ -115,7 +115,7 @@ def test_primed_box_runs_its_command_under_boxinit_once(fake: tuple[object, Fake
     box = PrimedBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
     config = api.boxes[box.container_id].config
     assert config["Entrypoint"] == [boxinit.MOUNT_PATH]
-    assert config["Cmd"][0] == "-w" and config["stdin_open"]
+    assert config["Cmd"][:2] == ["-r", "-w"] and config["stdin_open"]
     assert config["HostConfig"]["auto_remove"] is True
     assert config["HostConfig"]["init"] is False
     result = _drain(box.events(["echo", "hi"], 5))
