@@ -24,10 +24,13 @@ from signal import SIGKILL, SIGSTOP
 
 import pytest
 
-from tests.conftest import docker_cli
+from tests.conftest import ROOTFUL_ENGINES, docker_cli
 from tests.e2e.test_sandbox_support import CASE_LABEL, leftovers, runtime_param
 
 pytestmark = pytest.mark.e2e
+# A SIGKILLed owner's box is removed on each rootful engine: by the engine (Docker's
+# AutoRemove), or by the box's reaper (Podman, whose boxes cannot be AutoRemove).
+ROOTFUL = pytest.mark.engines(*ROOTFUL_ENGINES)
 
 TIMEOUT = 4.0
 MARGIN = 5.0
@@ -127,6 +130,7 @@ def cli_args(image: str, labels: dict[str, str], runtime: str | None, *cmd: str)
     ]  # fmt: skip
 
 
+@ROOTFUL
 def test_killed_reprobox_run_leaves_nothing_past_the_deadline(
     base_image: str, labels: dict[str, str], runtime: str | None
 ) -> None:
@@ -208,6 +212,7 @@ def session_args(
     ]  # fmt: skip
 
 
+@ROOTFUL
 def test_killed_session_owner_leaves_nothing_past_the_deadline(
     base_image: str, labels: dict[str, str], runtime: str | None
 ) -> None:
@@ -259,6 +264,7 @@ with SandboxPool(image, Policy(), size=2, labels=labels) as pool:
 """.replace("TIMEOUT", repr(TIMEOUT))
 
 
+@ROOTFUL
 def test_killed_pool_owner_leaves_no_box_past_the_deadline(
     base_image: str, labels: dict[str, str]
 ) -> None:

@@ -17,12 +17,13 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reprobox import errors
 from reprobox.engine import lite
+from reprobox.engine import reaper as reaping
 from reprobox.engine.core import Engine
 from reprobox.engine.flavour import Flavour, adapt_host_config, refusal
 
@@ -77,6 +78,9 @@ class ContainerSpec:
     stdin: bool = False
     # The engine removes the container as soon as its main process exits.
     auto_remove: bool = False
+    # A detached reaper removes the container if the owner process dies before it removed it
+    # (for boxes that cannot be AutoRemove: see reprobox.engine.reaper). Local engines only.
+    reaped: bool = False
 
 
 def host_config_kwargs(spec: ContainerSpec) -> dict[str, Any]:
@@ -146,10 +150,27 @@ def create(engine: Engine, spec: ContainerSpec) -> str:
     """Create (not start) a container for ``spec``; returns its ID."""
     api = engine.api
     kwargs = engine_host_config_kwargs(engine.flavour(), spec)
-    with engine.guard(f"create a box from {spec.image}"):
-        host_config = api.create_host_config(**kwargs)
-        created = api.create_container(host_config=host_config, **create_kwargs(spec))
-    return str(created["Id"])
+    reaper = _reaper(engine, spec)
+    if reaper is not None:
+        spec = replace(spec, labels=(*spec.labels, reaper.label))
+    try:
+        with engine.guard(f"create a box from {spec.image}"):
+            host_config = api.create_host_config(**kwargs)
+            created = api.create_container(host_config=host_config, **create_kwargs(spec))
+    except BaseException:
+        if reaper is not None:
+            reaper.abandon()  # whatever the engine made of the request is removed
+        raise
+    container_id = str(created["Id"])
+    if reaper is not None:
+        reaping.watch(container_id, reaper)
+    return container_id
+
+
+def _reaper(engine: Engine, spec: ContainerSpec) -> reaping.Reaper | None:
+    if not spec.reaped or not engine.url.startswith("unix://"):
+        return None
+    return reaping.Reaper(engine.url.removeprefix("unix://"))
 
 
 def attach(engine: Engine, container_id: str, stdin: bool = False) -> Any:
@@ -277,14 +298,18 @@ def kill(engine: Engine, container_id: str) -> None:
 def remove(engine: Engine, container_id: str) -> None:
     """Kill and remove the container and its anonymous volumes; returns when it is gone
     (also when the engine was removing it already). Idempotent. A failure is logged as a
-    warning on the ``reprobox`` logger, never swallowed: the container may be left behind."""
+    warning on the ``reprobox`` logger, never swallowed: the container may be left behind
+    (then its reaper, if it has one, still removes it when this process ends)."""
     try:
         with engine.guard("remove the box"):
             engine.api.remove_container(container_id, force=True, v=True)
+        reaping.release(container_id)
     except errors.EngineError as exc:
         if exc.status == 404 and _gone_or_going(exc.message):
+            reaping.release(container_id)
             return
         if exc.status == 409 and _gone_or_going(exc.message) and _await_gone(engine, container_id):
+            reaping.release(container_id)
             return
         _LOG.warning(
             "could not remove container %s: %s (remove it with 'reprobox gc')",

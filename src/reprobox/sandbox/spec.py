@@ -84,7 +84,8 @@ def boxed(
 ) -> ContainerSpec:
     """``spec`` with ``command`` (a :mod:`reprobox.sandbox.boxinit` command line) as its
     main process: boxinit mounted read-only and serving as init, stdin open for the owner's
-    lifeline, and (``auto_remove``) the container removed by the engine once boxinit exits."""
+    lifeline, and (``auto_remove``) the container removed by the engine once boxinit exits;
+    else removed by a reaper if the owner dies before it removed the container itself."""
     from reprobox.sandbox import boxinit
 
     init = BindMount(str(boxinit.binary()), boxinit.MOUNT_PATH, read_only=True)
@@ -95,6 +96,7 @@ def boxed(
         init=False,
         stdin=True,
         auto_remove=auto_remove,
+        reaped=not auto_remove,
         binds=(*spec.binds, init),
     )
 
