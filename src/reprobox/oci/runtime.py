@@ -2,10 +2,11 @@
 
 Every box is a bundle folder under ``<run dir>/boxes/<id>`` (its ``config.json`` and an
 ``owner`` file) plus the runtime's state under ``<run dir>/<runtime>``, and a cgroup under
-``/reprobox/<id>``. A *supervisor* (a tiny ``bash`` in its own session, so neither Ctrl-C nor
-the owner's death reaches it) holds the read end of a pipe only the owner writes to: when the
-owner says ``done`` it exits; when the owner dies (the pipe closes) or the box's deadline
-passes, it kills the box, deletes it from the runtime and removes the bundle. So a box never
+``/reprobox/<id>``. The owner's *supervisor* (one tiny ``bash`` loop per owner process, in its
+own session, so neither Ctrl-C nor the owner's death reaches it) holds the read end of a pipe
+only the owner writes to: each box is registered with its deadline, and forgotten when the
+owner has removed it; when the owner dies (the pipe closes) or a box's deadline passes, it
+kills the box, deletes it from the runtime and removes its cgroup and bundle. So a box never
 outlives its owner or its deadline, even when the owner is SIGKILLed.
 """
 
@@ -20,6 +21,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,18 +38,45 @@ CGROUP_PARENT = "reprobox"
 SUPERVISOR_GRACE_S = 2.0
 SUPERVISOR = r"""
 trap '' INT TERM HUP
-if [ -n "$1" ]; then read -r -t "$1" line; else read -r line; fi
-[ "$line" = done ] && exit 0
-shift
-id=$1 bundle=$2; shift 2
-"$@" kill "$id" KILL 2>/dev/null
-for i in 1 2 3 4 5 6 7 8 9 10; do
-  "$@" delete --force "$id" 2>/dev/null && break
-  "$@" state "$id" >/dev/null 2>&1 || break
-  sleep 0.2
+declare -A until bundle argv
+now() { local t=${EPOCHREALTIME/./}; now=$((10#$t / 1000)); }
+end_box() {  # kill and delete box $1 from its runtime, remove its cgroup and bundle
+  local id=$1 i; local -a cmd
+  IFS=$'\t' read -r -a cmd <<< "${argv[$id]}"
+  "${cmd[@]}" kill "$id" KILL 2>/dev/null
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    "${cmd[@]}" delete --force "$id" 2>/dev/null && break
+    "${cmd[@]}" state "$id" >/dev/null 2>&1 || break
+    sleep 0.2
+  done
+  rmdir /sys/fs/cgroup/memory/reprobox/"$id" 2>/dev/null
+  rm -rf "${bundle[$id]}"
+  unset "until[$id]" "bundle[$id]" "argv[$id]"
+}
+while :; do
+  now; next=
+  for id in "${!until[@]}"; do
+    d=${until[$id]}
+    [ "$d" = - ] && continue
+    if (( d <= now )); then end_box "$id"; continue; fi
+    if [ -z "$next" ] || (( d < next )); then next=$d; fi
+  done
+  if [ -n "$next" ]; then
+    wait_ms=$((next - now)); printf -v t '%d.%03d' $((wait_ms / 1000)) $((wait_ms % 1000))
+    IFS=$'\t' read -r -t "$t" cmd id d path rest; rc=$?
+  else
+    IFS=$'\t' read -r cmd id d path rest; rc=$?
+  fi
+  if (( rc > 128 )); then continue; fi  # a deadline passed: the loop ends that box
+  if (( rc != 0 )); then  # end of file: the owner is gone
+    for id in "${!until[@]}"; do end_box "$id"; done
+    exit 0
+  fi
+  case $cmd in
+    add) until[$id]=$d bundle[$id]=$path argv[$id]=$rest ;;
+    done) unset "until[$id]" "bundle[$id]" "argv[$id]" ;;
+  esac
 done
-rmdir /sys/fs/cgroup/memory/reprobox/"$id" 2>/dev/null
-rm -rf "$bundle"
 """
 
 
@@ -218,37 +247,112 @@ class Bundle:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-class Supervisor:
-    """Kills and deletes the box when its owner dies or its deadline passes."""
+class Watcher:
+    """One supervisor process (a ``bash`` loop, :data:`SUPERVISOR`) for all of an owner's
+    boxes, in its own session so neither Ctrl-C nor the owner's death reaches it. It reads
+    tab-separated lines from a pipe only the owner writes to: ``add ID DEADLINE BUNDLE
+    RUNTIME-ARGV...`` (``DEADLINE`` in epoch milliseconds, ``-`` for none) and ``done ID``.
+    When a box's deadline passes it kills the box, deletes it from the runtime and removes
+    its cgroup and bundle; at the end of the pipe (the owner exited or died, SIGKILL
+    included) it does that to every box still registered, then exits. One process per owner
+    instead of one per box: a box costs two short writes to a pipe, not a process start."""
 
-    def __init__(self, runtime: Runtime, bundle: Bundle, network: str, deadline: float | None):
+    def __init__(self) -> None:
         read, self._write = os.pipe()
-        limit = "" if deadline is None else f"{deadline + SUPERVISOR_GRACE_S:.3f}"
-        cmd = ["bash", "-c", SUPERVISOR, "reprobox-supervisor", limit]
-        cmd += [bundle.box_id, str(bundle.path), *runtime.argv(network)]
         try:
-            self._proc = subprocess.Popen(
-                cmd,
+            self.proc = subprocess.Popen(
+                ["bash", "-c", SUPERVISOR, "reprobox-supervisor", str(os.getpid())],
                 stdin=read,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
+        except BaseException:
+            os.close(self._write)
+            raise
         finally:
             os.close(read)
+        threading.Thread(target=self.proc.wait, daemon=True).start()  # reaped when it exits
+        self.lock = threading.Lock()
+
+    def send(self, *fields: str) -> bool:
+        """Write one message; ``False`` when the supervisor is gone (or closed)."""
+        for field in fields:
+            if "\t" in field or "\n" in field:
+                raise errors.SandboxError(f"a tab or newline in {field!r}: cannot supervise it")
+        line = ("\t".join(fields) + "\n").encode()
+        with self.lock:
+            if self._write < 0:
+                return False
+            try:
+                return os.write(self._write, line) == len(line)
+            except OSError:
+                return False
+
+    def close(self) -> None:
+        """What the owner's exit does: the supervisor ends every box still registered."""
+        with self.lock:
+            fd, self._write = self._write, -1
+        if fd >= 0:
+            os.close(fd)
+
+
+_watcher: Watcher | None = None
+_watcher_lock = threading.Lock()
+
+
+def _forget_watcher() -> None:
+    """In a forked child: the parent's supervisor is not ours (a pipe we keep open would keep
+    it from ending the parent's boxes when the parent dies)."""
+    global _watcher, _watcher_lock
+    watcher, _watcher, _watcher_lock = _watcher, None, threading.Lock()
+    if watcher is not None:
+        with contextlib.suppress(OSError):
+            os.close(watcher._write)
+        watcher._write = -1
+
+
+os.register_at_fork(after_in_child=_forget_watcher)
+
+
+def supervise(*fields: str) -> None:
+    """Send ``fields`` to this process's supervisor, starting it (again) when needed."""
+    global _watcher
+    with _watcher_lock:
+        if _watcher is None:
+            _watcher = Watcher()
+        watcher = _watcher
+    if watcher.send(*fields):
+        return
+    with _watcher_lock:
+        if _watcher is watcher:
+            _watcher = Watcher()  # it died: a new one for this box and the next
+        watcher = _watcher
+    if not watcher.send(*fields):
+        raise errors.SandboxError("cannot start the box's supervisor (bash)")
+
+
+class Supervisor:
+    """A box's registration with its owner's supervisor (:class:`Watcher`): it kills and
+    deletes the box when its owner dies or its deadline passes, until :meth:`release`."""
+
+    def __init__(self, runtime: Runtime, bundle: Bundle, network: str, deadline: float | None):
+        self.box_id = bundle.box_id
+        until = (
+            "-"
+            if deadline is None
+            else f"{(time.time() + deadline + SUPERVISOR_GRACE_S) * 1000:.0f}"
+        )
+        supervise("add", bundle.box_id, until, str(bundle.path), *runtime.argv(network))
+        self._released = False
 
     def release(self) -> None:
-        """The owner cleaned up itself: the supervisor exits without touching anything.
-        Idempotent: a second call must never close a file descriptor number reused since."""
-        fd, self._write = self._write, -1
-        if fd < 0:
+        """The owner cleaned up itself: the supervisor forgets the box. Idempotent."""
+        if self._released:
             return
-        with contextlib.suppress(OSError):
-            os.write(fd, b"done\n")
-        with contextlib.suppress(OSError):
-            os.close(fd)
-        # It exits at once: reaped by a helper thread, so no caller waits on a polling wait.
-        threading.Thread(target=self._proc.wait, daemon=True).start()
+        self._released = True
+        with contextlib.suppress(errors.SandboxError):
+            supervise("done", self.box_id)
 
 
 def spawn(runtime: Runtime, cmd: list[str], **options: Any) -> subprocess.Popen[bytes]:
