@@ -188,6 +188,36 @@ def measure_runsc(image: str, repeat: int) -> dict[str, float]:
     return rows
 
 
+def oci_cpu_per_run(image: str, runs: int) -> tuple[float, float]:
+    """CPU seconds per oci one-shot ``true``, as ``(reprobox's process, its children)``:
+    counted by the kernel (getrusage), so unlike wall time it hardly moves with the load of
+    other processes. Children are runc, the box's init and the command (and the owner's
+    supervisor, once it has exited: this measures in a child process of its own)."""
+    code = (
+        "import resource, sys\n"
+        "from reprobox.oci import runtime as rt\n"
+        "from reprobox.sandbox import Policy, Sandbox\n"
+        "image, runs = sys.argv[1], int(sys.argv[2])\n"
+        "Sandbox(image, Policy(), backend='oci').run(['true'])\n"
+        "def cpu(who):\n"
+        "    u = resource.getrusage(who)\n"
+        "    return u.ru_utime + u.ru_stime\n"
+        "me, kids = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)\n"
+        "for _ in range(runs):\n"
+        "    Sandbox(image, Policy(), backend='oci').run(['true'])\n"
+        "me = cpu(resource.RUSAGE_SELF) - me\n"
+        "if rt._watcher is not None:\n"
+        "    rt._watcher.close()\n"
+        "    rt._watcher.proc.wait()\n"
+        "print(me / runs, (cpu(resource.RUSAGE_CHILDREN) - kids) / runs)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, image, str(runs)], check=True, capture_output=True, text=True
+    )
+    mine, children = done.stdout.split()
+    return float(mine), float(children)
+
+
 def throughput(image: str, backend: str, pool: bool, callers: int, runs: int) -> float:
     """Runs per second of ``callers`` threads, each doing ``runs`` one-shot ``true`` runs
     (in fresh boxes, or from a pool of ``callers`` boxes)."""
@@ -383,6 +413,15 @@ def main() -> None:
     print(f"| oci + runsc / engine + runsc | {ratio:.2f}x {'met' if ratio < 1 else 'MISSED'} |")
     print()
     print(throughput_table(args.image, args.callers, args.runs))
+    samples = [oci_cpu_per_run(args.image, 20) for _ in range(3)]
+    mine = statistics.median(s[0] for s in samples) * 1000
+    children = statistics.median(s[1] for s in samples) * 1000
+    print(
+        "\n| oci one-shot `true`, CPU per run (getrusage, median of 3 x 20) | ms |\n|---|---|\n"
+        f"| reprobox (Python) | {mine:.1f} |\n"
+        f"| runc, init, command, supervisor | {children:.1f} |\n"
+        f"| total | {mine + children:.1f} |"
+    )
     after = os.getloadavg()
     print(f"\nload average (1/5/15 min): {_load(before)} before, {_load(after)} after")
 
