@@ -2,9 +2,12 @@
 (``ray.cluster_utils.Cluster``), ``reprobox batch --cluster`` against it, and, with
 ``--remove-after N``, the second node removed once N results are written and some ran there.
 With ``--ray-client`` the head also runs a Ray Client server and the batch connects to it by
-its ``ray://`` address. Prints one JSON line: what the test asserts on.
+its ``ray://`` address; with ``--client-server-dies-once MARKER`` the first server it starts for
+a driver dies at birth, as Ray's proxier sometimes loses it (ray-project/ray#63202), and
+MARKER records that it did. Prints one JSON line: what the test asserts on.
 
-Usage: python ray_batch_cluster.py JOBS OUT IMAGE BACKEND LABEL [--remove-after N] [--ray-client]
+Usage: python ray_batch_cluster.py JOBS OUT IMAGE BACKEND LABEL [--remove-after N]
+       [--ray-client [--client-server-dies-once MARKER]]
 """
 
 from __future__ import annotations
@@ -20,6 +23,18 @@ from pathlib import Path
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
 os.environ.setdefault("RAY_DISABLE_DOCKER_CPU_WARNING", "1")
 CLIENT_PORT = 10001  # the namespace is the test's own: no other listener
+# A sitecustomize for the cluster's processes: the first per-driver Ray Client server (the
+# proxier starts it with --mode=specific-server) exits before it serves.
+DIES_ONCE = """import os
+with open("/proc/self/cmdline", "rb") as f:
+    if b"--mode=specific-server" in f.read().split(b"\\0"):
+        try:
+            os.close(os.open({marker!r}, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            pass
+        else:
+            os._exit(1)
+"""
 
 
 def lines_with(path: Path, node_id: str) -> tuple[int, int]:
@@ -35,11 +50,24 @@ def arguments() -> argparse.Namespace:
         parser.add_argument(name)
     parser.add_argument("--remove-after", type=int, default=None)
     parser.add_argument("--ray-client", action="store_true")
+    parser.add_argument("--client-server-dies-once", metavar="MARKER", default=None)
     return parser.parse_args()
+
+
+def kill_first_client_server(marker: str) -> None:
+    """Make the first per-driver Ray Client server of the cluster about to start die at birth."""
+    folder = Path(marker).with_suffix(".site")
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(DIES_ONCE.format(marker=marker))
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(folder), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
 
 
 def main() -> None:
     args = arguments()
+    if args.client_server_dies_once:
+        kill_first_client_server(args.client_server_dies_once)
     from ray.cluster_utils import Cluster
 
     node = {"num_cpus": 1, "resources": {"reprobox": 2}}
