@@ -82,6 +82,19 @@ def docker_cli(
     )
 
 
+def run_rm(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``run --rm ARGS`` with the engine's own CLI, which reports the box's exit code: against
+    Podman's socket every docker CLI (20.10 and 28.2 alike) reports 0 for a ``run --rm``
+    (Podman 4.3's wait for a removed container answers 0), so there the Podman client
+    (``podman --remote``, rootful or rootless alike) runs it."""
+    url = os.environ.get("DOCKER_HOST", "")
+    podman = url in (engine_url("podman"), engine_url("podman-rootless"))
+    cli = ["podman", "--remote", "--url", url] if podman else ["docker"]
+    return subprocess.run(
+        [*cli, "run", "--rm", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def _engine_up() -> bool:
     try:
         return (

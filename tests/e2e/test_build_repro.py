@@ -15,9 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOTFUL_ENGINES, TASKS_APP, docker_cli, reprobox_cli
+from tests.conftest import (
+    ALL_ENGINES,
+    TASKS_APP,
+    docker_cli,
+    engine_url,
+    reprobox_cli,
+    run_rm,
+    selected_engines,
+)
 
-pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ALL_ENGINES)]
 
 APP_FILES = ("Dockerfile", ".dockerignore", "tasks.py", "cli.py")
 _ID = re.compile(r"sha256:[0-9a-f]{64}")
@@ -94,7 +102,7 @@ def test_clones_of_different_local_paths_give_one_image_id_and_no_host_path(
     assert "org.opencontainers.image.source" not in labels
     assert "org.opencontainers.image.revision" in labels
     assert labels["org.opencontainers.image.created"] == "2024-05-01T12:00:00Z"
-    run = docker_cli("run", "--rm", "--network", "none", tags[0], check=False, timeout=120)
+    run = run_rm("--network", "none", tags[0], timeout=120)
     assert run.returncode == 0, run.stderr
     assert "(no tasks yet)" in run.stdout
     # The control: a network remote without userinfo does become the source label.
@@ -150,10 +158,11 @@ def test_buildah_backend_gives_one_image_id_that_runs(
         ids.append(_ID.search(done.stdout).group(0))  # type: ignore[union-attr]
     made.extend(ids)
     assert ids[0] == ids[1]
-    run = docker_cli("run", "--rm", "--network", "none", tags[0], check=False, timeout=120)
+    run = run_rm("--network", "none", tags[0], timeout=120)
     assert "(no tasks yet)" in run.stdout, run.stderr
 
 
+@pytest.mark.engines("docker")  # buildah is looked up before any engine: once is enough
 def test_buildah_missing_from_path_is_one_line_naming_the_package(
     tmp_path: Path, base_image: str
 ) -> None:
@@ -169,3 +178,26 @@ def test_buildah_missing_from_path_is_one_line_naming_the_package(
     ]
     assert "hint: install it: sudo apt-get install buildah, or use --backend docker" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.engines("podman-rootless")
+def test_rootless_and_rootful_podman_give_one_image_id(
+    base_image: str, unique: str, made: list[str]
+) -> None:
+    """Rootless Podman's overlay leaks overlayfs xattrs into its layers; normalized away, the
+    same inputs give rootful Podman's image ID (Docker's differs: see the README)."""
+    if "podman" not in selected_engines():
+        pytest.skip("needs rootful Podman as well (REPROBOX_TEST_ENGINES)")
+    tag = f"reprobox-test/cross:{unique}"
+    made.append(tag)
+    build = ("build", str(TASKS_APP), "--build-arg", f"BASE_IMAGE={base_image}", "--tag", tag)
+    try:
+        rootless = reprobox_cli(*build)
+        rootful = reprobox_cli("--host", engine_url("podman"), *build)
+    finally:
+        rootful_rmi = ["podman", "--remote", "--url", engine_url("podman"), "rmi", "-f", tag]
+        subprocess.run(rootful_rmi, capture_output=True, check=False, timeout=120)
+    assert rootless.returncode == 0 and rootful.returncode == 0, rootless.stderr + rootful.stderr
+    ids = [_ID.search(done.stdout) for done in (rootless, rootful)]
+    assert ids[0] and ids[1], rootless.stdout + rootful.stdout
+    assert ids[0].group(0) == ids[1].group(0)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOTFUL_ENGINES, docker_cli, reprobox_cli
+from tests.conftest import ALL_ENGINES, docker_cli, reprobox_cli, run_rm
 
-pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ALL_ENGINES)]
 
 
 def test_doctor_reports_the_engines_own_answers(engine_available: bool) -> None:
@@ -48,6 +48,7 @@ def dead_socket(tmp_path: Path) -> Iterator[Path]:
         sock.close()
 
 
+@pytest.mark.engines("docker")  # no engine answers here: once is enough
 @pytest.mark.parametrize("kind", ["refused", "missing"])
 def test_doctor_without_daemon_exits_3_with_fix(dead_socket: Path, kind: str) -> None:
     target = dead_socket if kind == "refused" else dead_socket.with_name("absent.sock")
@@ -59,6 +60,7 @@ def test_doctor_without_daemon_exits_3_with_fix(dead_socket: Path, kind: str) ->
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 
+@pytest.mark.engines("docker")  # always Docker's default socket: once is enough
 def test_doctor_socket_not_permitted(engine_available: bool) -> None:
     setpriv = shutil.which("setpriv")
     if setpriv is None or not Path("/var/run/docker.sock").exists():
@@ -97,7 +99,8 @@ def test_base_image_has_python_and_no_apt_state(base_image: str) -> None:
         "python --version; python3 -c 'import sys; print(sys.version_info[:2])'; "
         "ls -A /var/lib/apt/lists /var/cache/apt /var/log"
     )
-    done = docker_cli("run", "--rm", "--network", "none", base_image, "sh", "-c", script)
+    done = run_rm("--network", "none", base_image, "sh", "-c", script)
+    assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("Python 3.11"), "python-is-python3 gives `python`"
     assert lines[1] == "(3, 11)"

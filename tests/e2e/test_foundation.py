@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOTFUL_ENGINES, TASKS_APP, TEST_LABEL, TEST_SESSION, docker_cli
+from tests.conftest import (
+    ROOTFUL_ENGINES,
+    TASKS_APP,
+    TEST_LABEL,
+    TEST_SESSION,
+    docker_cli,
+    run_rm,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
 
@@ -39,18 +46,8 @@ def build(context: Path, tag: str, base: str, *extra: str) -> str:
 
 
 def run(image: str, *args: str, opts: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    return docker_cli(
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        *LABEL_ARGS,
-        *opts,
-        image,
-        *args,
-        check=False,
-        timeout=120,
-    )
+    """``docker run --rm`` as the lab shows it (``podman run --rm`` on Podman: see run_rm)."""
+    return run_rm("--network", "none", *LABEL_ARGS, *opts, image, *args, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +116,6 @@ def test_container_user_is_not_root(tasks_image: str) -> None:
     assert all(int(n) != 0 for n in uid.stdout.split())
 
 
-@pytest.mark.engines("docker")  # the docker CLI loses exit codes against Podman
 def test_code_is_not_writable_by_the_app_user(tasks_image: str) -> None:
     probe = run(tasks_image, "-c", "open('/app/cli.py', 'a')", opts=("--entrypoint", "python"))
     assert probe.returncode != 0 and "Permission denied" in probe.stderr
@@ -205,9 +201,7 @@ def test_code_change_rebuilds_only_the_layers_after_copy(
 
 def test_unittest_suite_passes_in_clean_base_container_readonly(base_image: str) -> None:
     before = snapshot(TASKS_APP)
-    done = docker_cli(
-        "run",
-        "--rm",
+    done = run_rm(
         "--network",
         "none",
         *LABEL_ARGS,
@@ -223,7 +217,6 @@ def test_unittest_suite_passes_in_clean_base_container_readonly(base_image: str)
         "python",
         "-m",
         "unittest",
-        check=False,
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -231,7 +224,6 @@ def test_unittest_suite_passes_in_clean_base_container_readonly(base_image: str)
     assert snapshot(TASKS_APP) == before, "the suite must write nothing into the working tree"
 
 
-@pytest.mark.engines("docker")  # the docker CLI loses exit codes against Podman
 def test_throwaway_box_is_read_only_and_has_only_loopback(base_image: str) -> None:
     opts = ("--read-only",)
     write = run(base_image, "sh", "-c", "echo x > /pwned", opts=opts)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOTFUL_ENGINES, TASKS_APP, docker_cli, reprobox_cli
+from tests.conftest import ALL_ENGINES, TASKS_APP, docker_cli, reprobox_cli
 
-pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ALL_ENGINES)]
 
 PLANTED = """\
 ARG BASE_IMAGE

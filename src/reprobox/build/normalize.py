@@ -4,7 +4,9 @@ Only what the build added is touched; the base image's layers are never rewritte
 not even copied: ``docker load`` reuses layers the engine already has). In every new layer,
 entries are re-written in a fixed order (by name, hard links last so their targets come
 first), mtimes are clamped to ``SOURCE_DATE_EPOCH``, owner names are cleared (numeric ids
-stay), and pax records other than extended attributes (atime, ctime) are dropped. Whiteouts
+stay), and pax records other than extended attributes (atime, ctime) are dropped, as are
+overlayfs's own bookkeeping attributes (``user.overlay.*``, which rootless Podman's native
+overlay storage leaks into its layers, and ``trusted.overlay.*``). Whiteouts
 (``.wh.*``) are ordinary entries and survive as they are. In the config, ``created`` and the
 new history entries' times become ``SOURCE_DATE_EPOCH``; the build container's ID and config,
 the engine version and the parent-image reference are removed; ``rootfs.diff_ids`` name the
@@ -138,12 +140,18 @@ def rewrite_layer(source: Path, target: Path, epoch: int) -> str:
     return sha256_file(target)
 
 
+# Extended attributes overlayfs keeps for itself on its upper layer (never a file's own).
+OVERLAY_XATTRS = ("SCHILY.xattr.user.overlay.", "SCHILY.xattr.trusted.overlay.")
+
+
 def normalize_entry(member: tarfile.TarInfo, epoch: int) -> tarfile.TarInfo:
     """The entry with its mtime clamped, owner names cleared and volatile pax records dropped."""
     member.mtime = min(int(member.mtime), epoch)
     member.uname = member.gname = ""
     member.pax_headers = {
-        k: v for k, v in member.pax_headers.items() if k.startswith("SCHILY.xattr.")
+        k: v
+        for k, v in member.pax_headers.items()
+        if k.startswith("SCHILY.xattr.") and not k.startswith(OVERLAY_XATTRS)
     }
     return member
 

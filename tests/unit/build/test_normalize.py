@@ -11,6 +11,7 @@ from pathlib import Path
 from reprobox.build.normalize import (
     BaseFacts,
     normalize_config,
+    normalize_entry,
     normalize_save,
     rewrite_layer,
 )
@@ -201,3 +202,18 @@ def test_podman_build_noise_is_normalized() -> None:
         '/bin/sh -c #(nop) LABEL "a"="1"',
         '/bin/sh -c #(nop) LABEL "b"="2"',
     ]
+
+
+def test_overlayfs_bookkeeping_xattrs_are_dropped_and_real_ones_kept() -> None:
+    """Rootless Podman's native overlay leaks user.overlay.* into its layers: without this a
+    rootless and a rootful Podman build of the same inputs had two image IDs."""
+    member = tarfile.TarInfo("etc")
+    member.pax_headers = {
+        "SCHILY.xattr.user.overlay.impure": "y",
+        "SCHILY.xattr.user.overlay.origin": "",
+        "SCHILY.xattr.trusted.overlay.opaque": "y",
+        "SCHILY.xattr.user.k": "v",
+        "SCHILY.xattr.security.capability": "c",
+    }
+    kept = normalize_entry(member, 0).pax_headers
+    assert kept == {"SCHILY.xattr.user.k": "v", "SCHILY.xattr.security.capability": "c"}
