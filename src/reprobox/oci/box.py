@@ -30,7 +30,6 @@ from reprobox.oci.config import BoxPlan, mount_targets_missing, resources, runti
 from reprobox.oci.images import CachedImage, ImageStore
 from reprobox.oci.source import EngineFactory, cached_image
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.primed import LAUNCHER
 from reprobox.sandbox.pump import supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
@@ -38,6 +37,13 @@ from reprobox.sandbox.signals import held, shielded
 READ_SIZE = 1 << 16
 INIT_BINARIES = ("tini-static", "catatonit")
 KEEPER = ("sleep", "infinity")
+# A primed box's main process: reads the command to its end with shell builtins only and
+# execs it.
+LAUNCHER = (
+    "sh",
+    "-c",
+    'cmd=; while IFS= read -r line; do cmd="$cmd$line\n"; done; eval "exec $cmd$line"',
+)
 WRAPPER = '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
 KILL_ALL = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]
 
@@ -263,6 +269,9 @@ class PrimedBox:
     ) -> Generator[OutputChunk, None, RunResult]:
         self.running.send(cmd)
         return (yield from self.running.events(timeout))
+
+    def renew(self) -> bool:
+        return True  # nothing to renew: its supervisor holds its lifetime
 
     def destroy(self) -> None:
         self.running.destroy()

@@ -1,15 +1,15 @@
 """The owner's end of a box's stdin (see :mod:`reprobox.sandbox.boxinit`), and the heartbeat.
 
 A :class:`Lifeline` sends boxinit its messages; when the owner process dies, the operating
-system closes it and the box ends itself. A :class:`Heartbeat` renews idle boxes' lifetime
-from a helper thread while the owner lives. Both are independent of the engine: they only
-need a function that writes bytes to the box's init.
+system closes it and the box ends itself; it only needs a function that writes bytes to the
+box's init. A :class:`Heartbeat` calls a function (the boxes' ``renew``, which beats their
+lifelines where the backend has them) from a helper thread while the owner lives.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from reprobox import errors
 from reprobox.sandbox import boxinit
@@ -43,12 +43,10 @@ class Lifeline:
 
 class Heartbeat:
     """Every ``every`` seconds (default: a quarter of the idle lifetime), from a daemon
-    thread, renews each lifeline ``lifelines()`` returns, until :meth:`stop`."""
+    thread, calls ``beat`` (which renews idle boxes), until :meth:`stop`."""
 
-    def __init__(
-        self, lifelines: Callable[[], Iterable[Lifeline]], every: float | None = None
-    ) -> None:
-        self._lifelines = lifelines
+    def __init__(self, beat: Callable[[], object], every: float | None = None) -> None:
+        self._beat = beat
         self._every = every or boxinit.IDLE_S / boxinit.BEATS_PER_IDLE
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="reprobox-heartbeat", daemon=True)
@@ -56,8 +54,7 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
-            for lifeline in list(self._lifelines()):
-                lifeline.beat()
+            self._beat()
 
     def stop(self) -> None:
         self._stop.set()

@@ -1,101 +1,57 @@
-"""One-shot runs: the command is the container's main process; the container dies with it.
+"""One-shot runs: the command is the box's main process; the box dies with it.
 
-The command runs under the box's own init (:mod:`reprobox.sandbox.boxinit`), which ends the
-box at the command's deadline and as soon as this process's attach connection (its
-lifeline) closes, so a SIGKILLed owner never leaves the command running; the engine then
-removes the container by itself (AutoRemove).
+Written once over :class:`~reprobox.sandbox.backend.BoxAPI`. Each backend keeps its own
+backstops inside: on the engine, the box's init (:mod:`reprobox.sandbox.boxinit`) ends the
+box at the command's deadline and as soon as this process's attach connection (its lifeline)
+closes, and the engine removes it; on oci, the runtime's supervisor does the same.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Generator
 
-from reprobox.engine import Engine
-from reprobox.engine import containers as c
+from reprobox.engine.containers import ContainerSpec
 from reprobox.exitcodes import SIGKILLED
-from reprobox.sandbox import boxinit
+from reprobox.sandbox.backend import BoxAPI, Events, H, Main, Output
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pump import Outcome, supervise
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
-from reprobox.sandbox.spec import boxed
 
 
 def one_shot(
-    engine: Engine, spec: c.ContainerSpec, policy: Policy, timeout: float | None
-) -> Generator[OutputChunk, None, RunResult]:
-    """Create, attach, start, stream, wait. On timeout the container is killed, which kills
-    every process in it; the container is removed whatever happens (also on Ctrl-C)."""
-    auto = engine.flavour().auto_removes_with_status
-    spec = boxed(spec, boxinit.one_shot(spec.command, timeout), auto)
+    opened: Callable[[], BoxAPI[H]], spec: ContainerSpec, policy: Policy, timeout: float | None
+) -> Events:
+    """Create, start attached, stream, wait. On timeout the box is killed, which kills every
+    process in it; the box is removed whatever happens (also on Ctrl-C and SIGTERM)."""
+    api = opened()
     with held() as holder:
-        container_id = c.create(engine, spec)
-    removed = False
+        box = api.create(spec, policy, Main("command", timeout))
     try:
         holder.reraise()
-        since = time.time()
-        words = boxinit.LastWords()
-        exit_status, outcome = yield from _attached(
-            engine, container_id, policy, timeout, auto, words
-        )
-        code = exit_status()
-        removed = auto
-        oom = killed_how(engine, container_id, code, outcome, since, auto, words)
-        return outcome.result(code, oom)
+        output = api.start(box)
+        outcome = yield from streamed(output, policy, timeout, lambda: api.kill(box))
+        return finished(api, box, outcome)
     finally:
-        if not removed:
-            with shielded():
-                c.remove(engine, container_id)
+        with shielded():
+            api.remove(box)
 
 
-def killed_how(
-    engine: Engine,
-    container_id: str,
-    code: int,
-    outcome: Outcome,
-    since: float,
-    auto: bool,
-    words: boxinit.LastWords,
-) -> bool:
-    """Whether a box's command was OOM-killed: said by the box's init (``words``), else by
-    the engine's events when the box was auto-removed, else by its state; raises when the
-    engine's stop killed it."""
-    if code != SIGKILLED or outcome.timed_out:
-        return False
-    if words.oom_killed:
-        return True
-    if auto and c.oom_reported(engine, container_id, since):
-        return True
-    if not auto and c.oom_killed(engine, container_id):
-        return True
-    c.killed_by_engine_stop(engine)
-    return False
-
-
-def exit_status_of(engine: Engine, container_id: str, auto: bool) -> Callable[[], int]:
-    """How to get the box's exit status: a wait sent now, before an auto-removed box can
-    exit and vanish; else a plain wait, later."""
-    if auto:
-        return c.wait_removed(engine, container_id)
-    return lambda: c.wait(engine, container_id)
-
-
-def _attached(
-    engine: Engine,
-    container_id: str,
-    policy: Policy,
-    timeout: float | None,
-    auto: bool,
-    words: boxinit.LastWords,
-) -> Generator[OutputChunk, None, tuple[Callable[[], int], Outcome]]:
-    sock = c.attach(engine, container_id, stdin=True)
+def streamed(
+    output: Output, policy: Policy, timeout: float | None, kill: Callable[[], None]
+) -> Generator[OutputChunk, None, Outcome]:
+    """:func:`supervise` the box's output, closing it afterwards."""
     try:
-        exit_status = exit_status_of(engine, container_id, auto)
-        c.start(engine, container_id)
-        kill = lambda: c.kill(engine, container_id)  # noqa: E731
-        frames = words.frames(c.frames(sock))
-        outcome = yield from supervise(frames, policy.output_cap_bytes, timeout, kill)
+        return (yield from supervise(output.frames(), policy.output_cap_bytes, timeout, kill))
     finally:
-        c.close(sock)
-    return exit_status, outcome
+        output.close()
+
+
+def finished(api: BoxAPI[H], box: H, outcome: Outcome) -> RunResult:
+    """The result of a box whose main process ended: its exit status, and whether the kernel
+    killed it for lack of memory (asked only for a SIGKILL that was not our timeout's)."""
+    code = api.wait(box)
+    killed = code == SIGKILLED and not outcome.timed_out
+    used = api.stats(box, oom=killed)
+    cpu = None if used.cpu_ns is None else used.cpu_ns / 1e9
+    return outcome.result(code, killed and bool(used.oom_kills), used.peak_memory_bytes, cpu)

@@ -5,8 +5,8 @@ command and is then destroyed (never reused across runs). A background *filler* 
 ``size`` boxes ready; while boxes cannot start, it retries with a growing pause (at most
 :data:`RETRY_MAX_S`), and every :meth:`SandboxPool.run` that finds no ready box fails at once
 with the start error: the pool heals by itself once starts succeed again. A *heartbeat*
-renews the ready boxes' idle lifetime (boxes that have a lifeline) and drops those that
-ended; used boxes are removed by a *reaper* thread.
+renews the ready boxes' idle lifetime (on the engine: a heartbeat on their lifeline) and
+drops those that ended; used boxes are removed by a *reaper* thread.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from reprobox.sandbox.box import (
     argv,
     starting,
 )
-from reprobox.sandbox.lifeline import Heartbeat, Lifeline
+from reprobox.sandbox.lifeline import Heartbeat
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.result import RunResult
 from reprobox.sandbox.spec import DEFAULT_WORKDIR, Mount, container_spec
@@ -101,7 +101,7 @@ class SandboxPool:
                 thread = threading.Thread(target=target, name=name, daemon=True)
                 thread.start()
                 self._threads.append(thread)
-        self._heartbeat = Heartbeat(self._lifelines)
+        self._heartbeat = Heartbeat(self._renew_ready)
         return self
 
     def __exit__(
@@ -173,16 +173,17 @@ class SandboxPool:
         self._used.put(box)
         self._want.release()
 
-    def _lifelines(self) -> list[Lifeline]:
-        """The ready boxes' lifelines; drops (and replaces) boxes whose lifeline broke."""
+    def _renew_ready(self) -> None:
+        """Renew the ready boxes' idle lifetime; drops (and replaces) boxes that ended."""
         with self._lock:
-            ended = [box for box in self._ready if not _alive(box)]
+            ready = list(self._ready)
+        ended = [box for box in ready if not box.renew()]
+        with self._lock:
+            ended = [box for box in ended if box in self._ready]
             for box in ended:
                 self._ready.remove(box)
-            lifelines = [line for line in map(_lifeline, self._ready) if line is not None]
         for box in ended:
             self._release(box)
-        return lifelines
 
     # --- background threads ----------------------------------------------------------------
     def _fill(self) -> None:
@@ -250,16 +251,6 @@ def _run_in(
             if on_output is not None:
                 on_output(chunk)
     return stream.result
-
-
-def _lifeline(box: RunBox) -> Lifeline | None:
-    line = getattr(box, "lifeline", None)
-    return line if isinstance(line, Lifeline) else None
-
-
-def _alive(box: RunBox) -> bool:
-    line = _lifeline(box)
-    return line is None or line.alive
 
 
 def _fresh(failure: errors.ReproboxError) -> errors.ReproboxError:

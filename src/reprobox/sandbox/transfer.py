@@ -14,6 +14,10 @@ import tarfile
 from pathlib import Path
 
 from reprobox import errors
+from reprobox.sandbox.backend import BoxAPI, H
+from reprobox.sandbox.output import Capture
+
+STDOUT, STDERR = 1, 2
 
 
 def pack(path: Path, uid: int | None, gid: int | None) -> bytes:
@@ -100,3 +104,34 @@ def tar_error(stderr: bytes) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     causes = [line for line in lines if "Exiting with failure status" not in line]
     return (causes or lines or ["no error message"])[-1]
+
+
+def copy_in_by_exec(api: BoxAPI[H], box: H, archive: bytes, dest: str, user: str) -> None:
+    """Unpack ``archive`` (a tar) into ``dest`` inside the box with ``tar``, as ``user``."""
+    run = api.exec(box, ["tar", "-x", "-f", "-", "-C", dest], user, stdin=archive)
+    try:
+        stderr = b"".join(data for stream, data in run.frames() if stream == STDERR)
+    finally:
+        run.close()
+    if run.exit_status() != 0:
+        raise errors.SandboxError(f"copy into {dest} failed: {tar_error(stderr)}")
+
+
+def copy_out_by_exec(
+    api: BoxAPI[H], box: H, folder: str, name: str, limit: int, user: str
+) -> bytes:
+    """A tar of ``name`` in ``folder`` inside the box (at most ``limit`` bytes), made by
+    ``tar`` as ``user``."""
+    path = f"{folder}/{name}"
+    run = api.exec(box, ["tar", "-c", "-f", "-", "-C", folder, name], user)
+    data, stderr = Capture(limit), Capture(64 * 1024)
+    try:
+        for stream, chunk in run.frames():
+            (data if stream == STDOUT else stderr).feed(chunk)
+    finally:
+        run.close()
+    if run.exit_status() != 0:
+        raise errors.SandboxError(f"copy out of {path} failed: {tar_error(stderr.value())}")
+    if data.truncated:
+        raise errors.SandboxError(f"copy out of {path} failed: larger than {limit} bytes")
+    return data.value()

@@ -11,7 +11,7 @@ import pytest
 
 from reprobox import errors
 from reprobox.sandbox.box import Sandbox, argv
-from reprobox.sandbox.keeper import _oom_kills
+from reprobox.sandbox.engine_backend import oom_kills
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.signals import Terminated, held, shielded, sigterm_raises
 
@@ -56,5 +56,5 @@ def test_files_need_a_session() -> None:
 
 
 def test_oom_counter_parse() -> None:
-    assert _oom_kills(b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n") == 2
-    assert _oom_kills(b"") == 0
+    assert oom_kills(b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n") == 2
+    assert oom_kills(b"") == 0

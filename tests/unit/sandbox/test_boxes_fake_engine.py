@@ -18,6 +18,7 @@ from reprobox.engine import lite
 from reprobox.exitcodes import SIGKILLED
 from reprobox.sandbox import boxinit
 from reprobox.sandbox.backend import BoxGone
+from reprobox.sandbox.engine_backend import EngineBoxes
 from reprobox.sandbox.keeper import KeeperBox
 from reprobox.sandbox.policy import Policy
 from reprobox.sandbox.pool import SandboxPool
@@ -112,7 +113,7 @@ def test_supervise_kills_at_the_timeout_and_when_the_caller_stops_early() -> Non
 # --- the primed (pool) box ----------------------------------------------------------------
 def test_primed_box_runs_its_command_under_boxinit_once(fake: tuple[object, FakeAPI]) -> None:
     engine, api = fake
-    box = PrimedBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
+    box = PrimedBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
     config = api.boxes[box.container_id].config
     assert config["Entrypoint"] == [boxinit.MOUNT_PATH]
     assert config["Cmd"][:2] == ["-r", "-w"] and config["stdin_open"]
@@ -126,14 +127,14 @@ def test_primed_box_runs_its_command_under_boxinit_once(fake: tuple[object, Fake
 
 def test_primed_box_timeout_kills_it(fake: tuple[object, FakeAPI]) -> None:
     engine, _ = fake
-    box = PrimedBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
+    box = PrimedBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
     result = _drain(box.events(["hang"], 0.1))
     assert result.timed_out and result.exit_code == SIGKILLED
 
 
 def test_primed_box_that_ended_while_waiting_is_gone(fake: tuple[object, FakeAPI]) -> None:
     engine, api = fake
-    box = PrimedBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
+    box = PrimedBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
     api._end(api.boxes[box.container_id], 0)  # e.g. its idle lifetime passed
     with pytest.raises(BoxGone):
         _drain(box.events(["echo", "never"], 5))
@@ -149,14 +150,14 @@ def test_primed_box_start_failure_leaves_nothing(
 
     monkeypatch.setattr(api, "attach_socket", broken)
     with pytest.raises(errors.EngineError, match="attach failed"):
-        PrimedBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
+        PrimedBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
     assert api.boxes == {} and len(api.removed) == 1
 
 
 # --- the session box ------------------------------------------------------------------------
 def test_session_box_leases_each_run_then_idles(fake: tuple[object, FakeAPI]) -> None:
     engine, api = fake
-    box = KeeperBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
+    box = KeeperBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
     try:
         assert api.boxes[box.container_id].config["Cmd"][0] == "-i"
         result = _drain(box.events(["echo", "one"], 4))
@@ -175,7 +176,7 @@ def test_session_timeout_kills_the_command_and_the_box_lives_on(
     fake: tuple[object, FakeAPI],
 ) -> None:
     engine, _ = fake
-    box = KeeperBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
+    box = KeeperBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
     try:
         slow = _drain(box.events(["hang"], 0.1))
         assert slow.timed_out and not box.lost
@@ -186,7 +187,7 @@ def test_session_timeout_kills_the_command_and_the_box_lives_on(
 
 def test_session_box_is_lost_when_no_killer_can_start(fake: tuple[object, FakeAPI]) -> None:
     engine, api = fake
-    box = KeeperBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
+    box = KeeperBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
     api.exec_failures = 1  # e.g. a fork bomb filled the pids limit
     result = _drain(box.events(["hang"], 0.1))
     assert result.timed_out and result.exit_code == SIGKILLED and box.lost
@@ -197,7 +198,7 @@ def test_session_box_is_lost_when_no_killer_can_start(fake: tuple[object, FakeAP
 
 def test_an_unreadable_exit_status_is_an_error_not_137(fake: tuple[object, FakeAPI]) -> None:
     engine, api = fake
-    box = KeeperBox.start(engine, spec(), POLICY)  # type: ignore[arg-type]
+    box = KeeperBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
     api.exec_status_missing = True
     try:
         with pytest.raises(errors.SandboxError, match="no exit status"):
