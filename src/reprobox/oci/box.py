@@ -1,38 +1,26 @@
-"""Boxes run by an OCI runtime directly: one-shot, primed (for the pool) and session boxes.
-
-A one-shot or primed box is ``<runtime> run`` in the foreground, with the box's stdout and
-stderr on two pipes (the runtime passes them straight to the box's init); the command runs
-under the init (``tini``), so when the command ends the init exits and the kernel kills every
-other process of the box's pid namespace. A timeout kills the init, with the same effect. With
-runc the box is kept after it exits (``run --keep``) just long enough to read its cgroup's OOM
-counter, then deleted. A session box runs an idle keeper (``run --detach``) and serves each
-command with ``exec``, like the engine's sessions.
+"""What every box of the oci backend is made of: the shared :class:`Setup` (runtime, unpacked
+image, spec), and each box's bundle and supervisor (:class:`Launched`). How boxes run is in
+:mod:`reprobox.oci.backend`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import selectors
-import shlex
 import shutil
-import subprocess
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
 from reprobox import errors, tools
 from reprobox.engine.containers import ContainerSpec
-from reprobox.exitcodes import SIGKILLED
 from reprobox.oci import runtime as rt
-from reprobox.oci.config import BoxPlan, mount_targets_missing, resources, runtime_config
+from reprobox.oci.config import BoxPlan, mount_targets_missing, runtime_config
 from reprobox.oci.images import CachedImage, ImageStore
 from reprobox.oci.source import EngineFactory, cached_image
 from reprobox.sandbox.policy import Policy
-from reprobox.sandbox.pump import supervise
-from reprobox.sandbox.result import OutputChunk, RunResult
-from reprobox.sandbox.signals import held, shielded
+from reprobox.sandbox.signals import shielded
 
 READ_SIZE = 1 << 16
 INIT_BINARIES = ("tini-static", "catatonit")
@@ -44,8 +32,6 @@ LAUNCHER = (
     "-c",
     'cmd=; while IFS= read -r line; do cmd="$cmd$line\n"; done; eval "exec $cmd$line"',
 )
-WRAPPER = '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
-KILL_ALL = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]
 
 
 def init_binary() -> Path:
@@ -125,18 +111,6 @@ class Launched:
             self.supervisor.release()
 
 
-def launched(setup: Setup, command: tuple[str, ...], user: str, deadline: float | None) -> Launched:
-    """:meth:`Launched.create` with Ctrl-C and SIGTERM held until it is complete."""
-    with held() as holder:
-        box = Launched.create(setup, command, user, deadline)
-    try:
-        holder.reraise()
-    except BaseException:
-        box.remove()
-        raise
-    return box
-
-
 def pipe_frames(out: IO[bytes], err: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """``(1, data)`` / ``(2, data)`` as the box writes, until both pipes close."""
     with selectors.DefaultSelector() as selector:
@@ -149,137 +123,6 @@ def pipe_frames(out: IO[bytes], err: IO[bytes]) -> Iterator[tuple[int, bytes]]:
                     selector.unregister(key.fileobj)
                     continue
                 yield key.data, data
-
-
-class ForegroundBox:
-    """``<runtime> run`` in the foreground: the box's main process is ``command``."""
-
-    def __init__(self, box: Launched, stdin: bool) -> None:
-        self.box = box
-        setup = box.setup
-        keep = ["--keep"] if setup.runtime.keeps_state else []
-        if not setup.runtime.keeps_state:  # runsc: so its OOM counter outlives it
-            rt.memory_cgroup_made(box.box_id, resources(setup.spec).get("memory"))
-        cmd = [*setup.runtime_argv(), "run", *keep, "--pid-file", str(box.bundle.pid_file)]
-        self.proc = rt.spawn(
-            setup.runtime,
-            [*cmd, "--bundle", str(box.bundle.path), box.box_id],
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-
-    @property
-    def container_id(self) -> str:
-        return self.box.box_id
-
-    def kill(self) -> None:
-        """Kill the box's init (and so every process of the box), retrying until it is gone."""
-        for _ in range(100):
-            if self.proc.poll() is not None:
-                return
-            self.box.kill()
-            try:
-                self.proc.wait(timeout=0.05)
-            except subprocess.TimeoutExpired:
-                continue
-            return
-
-    def send(self, command: list[str]) -> None:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(shlex.join(command).encode())
-            self.proc.stdin.close()
-        except BrokenPipeError:
-            pass
-
-    def events(self, timeout: float | None) -> Generator[OutputChunk, None, RunResult]:
-        """Stream the box's output; returns the result once it has exited."""
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        frames = pipe_frames(self.proc.stdout, self.proc.stderr)
-        cap = self.box.setup.policy.output_cap_bytes
-        try:
-            outcome = yield from supervise(frames, cap, timeout, self.kill)
-        finally:
-            code = self._wait()
-        if not self.box.bundle.started():
-            raise errors.SandboxError(
-                f"{self.box.setup.runtime.name} could not start the box: "
-                f"{_last_line(outcome.stderr.value())}"
-            )
-        box_id = self.box.box_id
-        oom = code == SIGKILLED and not outcome.timed_out and rt.oom_kills(box_id) > 0
-        used = rt.usage(box_id)  # the cgroup is still there when the runtime kept the box
-        cpu = rt.cpu_seconds(rt.Usage(None, 0), used)
-        return outcome.result(code, oom, used.peak_memory_bytes, cpu)
-
-    def _wait(self) -> int:
-        for pipe in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
-            if pipe is not None:
-                with contextlib.suppress(OSError):
-                    pipe.close()
-        return self.proc.wait()
-
-    def destroy(self) -> None:
-        if self.proc.poll() is None:
-            self.kill()
-        self._wait()
-        self.box.remove()
-
-
-def one_shot(
-    setup: Setup, command: list[str], timeout: float | None
-) -> Generator[OutputChunk, None, RunResult]:
-    """Run ``command`` as a fresh box's main process; nothing of the box is left afterwards
-    (no runtime state, cgroup, bundle or mount), also on errors, Ctrl-C and SIGTERM."""
-    box = launched(setup, tuple(command), setup.spec.user, timeout)
-    try:
-        running = ForegroundBox(box, stdin=False)
-    except BaseException:
-        box.remove()
-        raise
-    try:
-        return (yield from running.events(timeout))
-    finally:
-        running.destroy()
-
-
-class PrimedBox:
-    """A started box whose launcher waits on stdin for its one command (for the pool)."""
-
-    def __init__(self, running: ForegroundBox) -> None:
-        self.running = running
-
-    @classmethod
-    def start(cls, setup: Setup) -> PrimedBox:
-        box = launched(setup, LAUNCHER, setup.spec.user, None)
-        try:
-            return cls(ForegroundBox(box, stdin=True))
-        except BaseException:
-            box.remove()
-            raise
-
-    @property
-    def container_id(self) -> str:
-        return self.running.container_id
-
-    def events(
-        self, cmd: list[str], timeout: float | None
-    ) -> Generator[OutputChunk, None, RunResult]:
-        self.running.send(cmd)
-        return (yield from self.running.events(timeout))
-
-    def renew(self) -> bool:
-        return True  # nothing to renew: its supervisor holds its lifetime
-
-    def destroy(self) -> None:
-        self.running.destroy()
-
-
-def _last_line(data: bytes) -> str:
-    lines = data.decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else "no error message"
 
 
 def make_setup(image: str, spec: ContainerSpec, policy: Policy, engine: EngineFactory) -> Setup:

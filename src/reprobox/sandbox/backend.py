@@ -208,17 +208,8 @@ def one_shot_events(
     from reprobox.sandbox.oneshot import one_shot
 
     if backend == "oci":
-        return _oci_one_shot(spec, policy, timeout, engine)
+        return one_shot(lambda: _oci(spec, policy, engine), spec, policy, timeout)
     return one_shot(lambda: _engine(engine), spec, policy, timeout)
-
-
-def _oci_one_shot(
-    spec: ContainerSpec, policy: Policy, timeout: float | None, engine: Callable[[], Engine]
-) -> Events:
-    from reprobox.oci.box import make_setup, one_shot
-
-    setup = make_setup(spec.image, spec, policy, engine)  # on the first step, like the engine's
-    return (yield from one_shot(setup, list(spec.command), timeout))
 
 
 def start_session(
@@ -227,10 +218,7 @@ def start_session(
     from reprobox.sandbox.keeper import KeeperBox
 
     if backend == "oci":
-        from reprobox.oci.box import make_setup
-        from reprobox.oci.session import OciSession
-
-        return OciSession.start(make_setup(spec.image, spec, policy, engine))
+        return KeeperBox.start(_oci(spec, policy, engine), spec, policy)
     return KeeperBox.start(_engine(engine), spec, policy)
 
 
@@ -241,11 +229,8 @@ def primed_starter(
     from reprobox.sandbox.primed import PrimedBox
 
     if backend == "oci":
-        from reprobox.oci.box import PrimedBox as OciPrimed
-        from reprobox.oci.box import make_setup
-
-        setup = make_setup(spec.image, spec, policy, engine)
-        return lambda: OciPrimed.start(setup)
+        oci = _oci(spec, policy, engine)
+        return lambda: PrimedBox.start(oci, spec, policy)
     live = _engine(engine)
     return lambda: PrimedBox.start(live, spec, policy)
 
@@ -256,8 +241,19 @@ def _engine(engine: Callable[[], Engine]) -> EngineBoxes:
     return EngineBoxes(engine())
 
 
+def _oci(spec: ContainerSpec, policy: Policy, engine: Callable[[], Engine]) -> OciBoxes:
+    """The oci backend for boxes of ``spec``: its runtime and unpacked image, found once."""
+    from reprobox.oci.backend import OciBoxes
+
+    return OciBoxes.open(spec, policy, engine)
+
+
 if TYPE_CHECKING:  # both backends provide the interface (checked by mypy, free at run time)
+    from reprobox.oci.backend import OciBox, OciBoxes
     from reprobox.sandbox.engine_backend import EngineBox, EngineBoxes
 
     def _engine_api(api: EngineBoxes) -> BoxAPI[EngineBox]:
+        return api
+
+    def _oci_api(api: OciBoxes) -> BoxAPI[OciBox]:
         return api

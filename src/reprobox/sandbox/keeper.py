@@ -25,12 +25,14 @@ from reprobox.sandbox.backend import BoxAPI, Execution, H, Main, Stats
 from reprobox.sandbox.lifeline import Heartbeat
 from reprobox.sandbox.oneshot import streamed
 from reprobox.sandbox.policy import Policy
+from reprobox.sandbox.pump import Watchdog
 from reprobox.sandbox.result import OutputChunk, RunResult
 from reprobox.sandbox.signals import held, shielded
 
 # "$@" runs the command; then everything the command's user can signal is killed.
 WRAPPER = '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
 KILL_ALL = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]
+KILL_HELPER_S = 10.0  # a kill helper that takes longer cannot run: the box is killed instead
 
 
 @dataclass
@@ -126,9 +128,11 @@ class KeeperBox(Generic[H]):
         )
 
     def kill_all(self) -> None:
-        """SIGKILL every process of the command's user; kill the box if that fails."""
+        """SIGKILL every process of the command's user; kill the box if that fails or does
+        not finish within :data:`KILL_HELPER_S`."""
         if self.box.lost:
             return
+        overdue = Watchdog(KILL_HELPER_S, self.lose)
         try:
             helper = self.api.exec(self.box, KILL_ALL, self.policy.user)
             try:
@@ -139,7 +143,7 @@ class KeeperBox(Generic[H]):
             ok = helper.exit_status() == 0
         except errors.ReproboxError:
             ok = False
-        if not ok:
+        if overdue.cancel() or not ok:
             self.lose()
 
     def lose(self) -> None:

@@ -78,6 +78,7 @@ class FakeAPI:
         self.remove_error: lite.APIError | None = None
         self.exec_status_missing = False
         self.exec_failures = 0  # the next N "kill everything" helpers cannot start
+        self.kill_helper_hangs = False  # "kill everything" helpers run until the box is killed
         self.execs: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
         self._ids = itertools.count(1)
@@ -225,7 +226,9 @@ class FakeAPI:
         cmd = record["cmd"]
         argv = cmd[4:] if cmd[:2] == ["sh", "-c"] and len(cmd) > 4 else None
         if argv is None:  # a helper: kill everything of the user, or read the OOM counter
-            if cmd == KILL_HELPER:
+            if cmd == KILL_HELPER and self.kill_helper_hangs:
+                box.killed.wait(60)
+            elif cmd == KILL_HELPER:
                 for other in self.execs.values():
                     if other["box"] == box.id:
                         other["kill"].set()

@@ -196,6 +196,20 @@ def test_session_box_is_lost_when_no_killer_can_start(fake: tuple[object, FakeAP
     box.destroy()
 
 
+def test_session_box_is_lost_when_the_killer_hangs(
+    fake: tuple[object, FakeAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reprobox.sandbox import keeper
+
+    engine, api = fake
+    monkeypatch.setattr(keeper, "KILL_HELPER_S", 0.2)
+    box = KeeperBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
+    api.kill_helper_hangs = True  # e.g. the box is too loaded to finish the kill
+    result = _drain(box.events(["hang"], 0.1))
+    assert result.timed_out and result.exit_code == SIGKILLED and box.lost
+    box.destroy()
+
+
 def test_an_unreadable_exit_status_is_an_error_not_137(fake: tuple[object, FakeAPI]) -> None:
     engine, api = fake
     box = KeeperBox.start(EngineBoxes(engine), spec(), POLICY)  # type: ignore[arg-type]
