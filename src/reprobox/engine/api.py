@@ -1,21 +1,25 @@
-"""The engine calls a one-shot box makes, as one typed interface with two implementations.
+"""The engine calls a box makes, as one typed interface with two implementations.
 
 The docker SDK's ``APIClient`` and the stdlib :class:`reprobox.engine.lite.LiteAPIClient`
-both provide :class:`OneShotAPI`; ``mypy --strict`` checks that both do (the assignments at
-the bottom), so the CLI's lite path is type-checked against the same interface as the SDK's,
-and :mod:`reprobox.engine.containers` calls it through :attr:`Engine.api
-<reprobox.engine.core.Engine.api>`.
+both provide :class:`ContainerAPI`; ``mypy --strict`` checks that both do (the assignments
+at the bottom), so the lite path is type-checked against the same interface as the SDK's.
+:mod:`reprobox.engine.containers` makes every box call (one-shot, pool and session boxes:
+create, attach, start, exec, wait, inspect, kill, remove) through :attr:`Engine.api
+<reprobox.engine.core.Engine.api>`, so the engine backend
+(:mod:`reprobox.sandbox.engine_backend`) runs the same code on either client. Answers are
+the engine's JSON objects (``dict[str, Any]``), read into typed values in ``containers``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 
-class OneShotAPI(Protocol):
-    """Create, attach, start, wait, inspect, kill, remove: a one-shot box's engine calls."""
+class ContainerAPI(Protocol):
+    """Create, attach, start, exec, wait, inspect, kill, remove: a box's engine calls."""
 
-    def inspect_image(self, image: str) -> Any: ...
+    def inspect_image(self, image: str) -> dict[str, Any]: ...
 
     def create_host_config(
         self,
@@ -53,15 +57,36 @@ class OneShotAPI(Protocol):
         host_config: Any = ...,
         labels: dict[str, str] | None = ...,
         use_config_proxy: bool = ...,
-    ) -> Any: ...
+    ) -> dict[str, Any]: ...
 
     def attach_socket(self, container: str, params: Any = ..., ws: bool = ...) -> Any: ...
 
     def start(self, container: str) -> None: ...
 
-    def wait(self, container: str) -> Any: ...
+    def wait(
+        self,
+        container: str,
+        timeout: int | None = ...,
+        condition: Literal["not-running", "next-exit", "removed"] | None = ...,
+    ) -> Mapping[str, Any]: ...
 
-    def inspect_container(self, container: str) -> Any: ...
+    def exec_create(
+        self,
+        container: str,
+        cmd: str | list[str],
+        stdout: bool = ...,
+        stderr: bool = ...,
+        stdin: bool = ...,
+        tty: bool = ...,
+        privileged: bool = ...,
+        user: str = ...,
+        environment: list[str] | None = ...,
+        workdir: str | None = ...,
+    ) -> dict[str, Any]: ...
+
+    def exec_inspect(self, exec_id: str) -> dict[str, Any]: ...
+
+    def inspect_container(self, container: str) -> dict[str, Any]: ...
 
     def kill(self, container: str, signal: str | int | None = ...) -> None: ...
 
@@ -75,8 +100,8 @@ if TYPE_CHECKING:  # both clients provide the interface (checked by mypy, free a
 
     from reprobox.engine.lite import LiteAPIClient
 
-    def _sdk(api: docker.APIClient) -> OneShotAPI:
+    def _sdk(api: docker.APIClient) -> ContainerAPI:
         return api
 
-    def _lite(api: LiteAPIClient) -> OneShotAPI:
+    def _lite(api: LiteAPIClient) -> ContainerAPI:
         return api

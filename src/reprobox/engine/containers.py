@@ -19,16 +19,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reprobox import errors
 from reprobox.engine import lite
 from reprobox.engine import reaper as reaping
 from reprobox.engine.core import Engine
 from reprobox.engine.flavour import Flavour, adapt_host_config, refusal
-
-if TYPE_CHECKING:
-    from reprobox.engine.lite import LiteAPIClient
 
 STDOUT = 1
 STDERR = 2
@@ -195,10 +192,12 @@ def wait(engine: Engine, container_id: str) -> int:
 
 def wait_removed(engine: Engine, container_id: str) -> Callable[[], int]:
     """Start waiting for an auto-removed container *before* it can exit (afterwards it is
-    gone, and so is its status); call the result for the main process's exit status."""
-    if engine.lite:
+    gone, and so is its status); call the result for the main process's exit status. The
+    lite client sends the wait now on a connection of its own; the SDK's waits in a thread."""
+    api = engine.api
+    if isinstance(api, lite.LiteAPIClient):
         with engine.guard("wait for the box"):
-            pending = _lite_api(engine).wait_later(container_id, condition="removed")
+            pending = api.wait_later(container_id, condition="removed")
 
         def lite_result() -> int:
             with engine.guard("wait for the box"):
@@ -208,21 +207,13 @@ def wait_removed(engine: Engine, container_id: str) -> Callable[[], int]:
     return _threaded_wait(engine, container_id)
 
 
-def _lite_api(engine: Engine) -> LiteAPIClient:
-    from reprobox.engine.lite import LiteAPIClient
-
-    api: object = engine.raw.api
-    assert isinstance(api, LiteAPIClient)
-    return api
-
-
 def _threaded_wait(engine: Engine, container_id: str) -> Callable[[], int]:
-    answer: list[Any] = []
+    answer: list[int | BaseException] = []
 
     def waiting() -> None:
         try:
             with engine.guard("wait for the box"):
-                answer.append(engine.raw.api.wait(container_id, condition="removed"))
+                answer.append(int(engine.api.wait(container_id, condition="removed")["StatusCode"]))
         except BaseException as exc:
             answer.append(exc)
 
@@ -233,7 +224,7 @@ def _threaded_wait(engine: Engine, container_id: str) -> Callable[[], int]:
         thread.join()
         if isinstance(answer[0], BaseException):
             raise answer[0]
-        return int(answer[0]["StatusCode"])
+        return answer[0]
 
     return result
 
@@ -268,8 +259,9 @@ def oom_reported(engine: Engine, container_id: str, since: float) -> bool:
     filters = json.dumps({"container": [container_id], "event": ["oom"]})
     until = f"{time.time():.9f}"
     with engine.guard("read the box's events"):
-        if engine.lite:
-            found = _lite_api(engine).events_between(f"{since:.9f}", until, filters)
+        api = engine.api
+        if isinstance(api, lite.LiteAPIClient):
+            found = api.events_between(f"{since:.9f}", until, filters)
         else:
             # The SDK passes string times through unchanged (its int/datetime forms would cut
             # them to whole seconds, and an "until" in the future makes the engine wait).
@@ -330,7 +322,7 @@ def _await_gone(engine: Engine, container_id: str, seconds: float = REMOVAL_WAIT
     while time.monotonic() < deadline:
         try:
             with engine.guard("inspect the box"):
-                engine.raw.api.inspect_container(container_id)
+                engine.api.inspect_container(container_id)
         except errors.EngineError as exc:
             return exc.status == 404
         time.sleep(0.02)
@@ -351,7 +343,7 @@ def exec_start(
     stdin: bool = False,
 ) -> tuple[str, Any]:
     """Start ``cmd`` in the running container; returns the exec ID and its output socket."""
-    api = engine.raw.api
+    api = engine.api
     with engine.guard("run a command in the box"):
         exec_id = api.exec_create(
             container_id, cmd, stdout=True, stderr=True, stdin=stdin, user=user, workdir=workdir
@@ -364,6 +356,9 @@ def _exec_stream(engine: Engine, exec_id: str) -> Any:
     """The started exec's stream. On a local socket it is hijacked by the stdlib client,
     which never reads past the response head: the SDK's buffered reader can swallow the
     first output when the engine sends it together with the head (Podman does)."""
+    api = engine.api
+    if isinstance(api, lite.LiteAPIClient):
+        return api.exec_start_socket(exec_id)
     if not engine.url.startswith("unix://"):
         return engine.raw.api.exec_start(exec_id, socket=True)
     version = str(getattr(engine.raw.api, "api_version", "") or lite.MIN_API_VERSION)
@@ -382,7 +377,7 @@ class ExecState:
 
 def exec_state(engine: Engine, exec_id: str) -> ExecState:
     with engine.guard("inspect a command in the box"):
-        data = engine.raw.api.exec_inspect(exec_id)
+        data = engine.api.exec_inspect(exec_id)
     code = data.get("ExitCode")
     return ExecState(bool(data.get("Running")), None if code is None else int(code))
 

@@ -17,9 +17,10 @@ from reprobox.engine import client as _client
 if TYPE_CHECKING:
     import docker
 
-    from reprobox.engine.api import OneShotAPI
+    from reprobox.engine.api import ContainerAPI
     from reprobox.engine.flavour import Flavour
     from reprobox.engine.info import EngineInfo
+    from reprobox.engine.lite import LiteClient
 
 
 @dataclass(frozen=True)
@@ -41,37 +42,48 @@ class SweepReport:
 class Engine:
     """A connection to one engine. Create with :func:`connect`.
 
-    ``raw`` is the docker SDK client; only modules inside ``reprobox.engine`` may use it.
-    With ``lite``, ``raw`` is a :class:`reprobox.engine.lite.LiteClient`, which has only
-    what a one-shot run needs (see :mod:`reprobox.engine.lite`). ``api`` is the one-shot
-    calls of either client behind one typed interface (:class:`~reprobox.engine.api.OneShotAPI`),
-    which the one-shot path uses, so mypy checks the lite client there as it checks the SDK.
+    ``api`` is the box calls (:class:`~reprobox.engine.api.ContainerAPI`) of the connection's
+    client, the docker SDK's or the stdlib lite client's (:mod:`reprobox.engine.lite`): one
+    typed interface, so mypy checks the lite path as it checks the SDK's. ``raw`` is the
+    docker SDK client, for everything else (images, builds, info); only modules inside
+    ``reprobox.engine`` may use it, and a lite connection has none (``lite`` is true).
     """
 
-    def __init__(
-        self,
-        raw: docker.DockerClient,
-        url: str,
-        lite: bool = False,
-        api: OneShotAPI | None = None,
-    ) -> None:
-        self.raw = raw
+    def __init__(self, client: docker.DockerClient | LiteClient, url: str) -> None:
+        self._client = client
         self.url = url
-        self.lite = lite
-        self._api = api
         self._flavour: Flavour | None = None
 
     @property
-    def api(self) -> OneShotAPI:
-        """The one-shot calls, typed alike for the SDK and the lite client."""
-        return self.raw.api if self._api is None else self._api
+    def lite(self) -> bool:
+        """Whether this connection uses the stdlib lite client (box calls only)."""
+        from reprobox.engine.lite import LiteClient
+
+        return isinstance(self._client, LiteClient)
+
+    @property
+    def api(self) -> ContainerAPI:
+        """The box calls, typed alike for the SDK and the lite client."""
+        return self._client.api
+
+    @property
+    def raw(self) -> docker.DockerClient:
+        """The docker SDK client; :class:`errors.EngineError` on a lite connection."""
+        from reprobox.engine.lite import LiteClient
+
+        if isinstance(self._client, LiteClient):
+            raise errors.EngineError(
+                "this needs the docker SDK client, and the connection uses the lite one",
+                "connect with reprobox.engine.connect() (without lite=True)",
+            )
+        return self._client
 
     def guard(self, action: str) -> contextlib.AbstractContextManager[None]:
         """Translate engine client errors inside the block (for ``reprobox.engine`` modules)."""
         return _client.translated(action, self.url)
 
     def close(self) -> None:
-        self.raw.close()
+        self._client.close()
 
     def __enter__(self) -> Engine:
         return self
@@ -82,7 +94,7 @@ class Engine:
     # --- health -----------------------------------------------------------------------------
     def ping(self) -> None:
         with self.guard("ping"):
-            self.raw.ping()
+            self._client.ping()
 
     def flavour(self) -> Flavour:
         """Which engine this is and what it can give a box (asked once per connection)."""
@@ -98,15 +110,19 @@ class Engine:
         return self._flavour
 
     def _server_header(self) -> str:
-        if self.lite:
-            return str(self.raw.api.server_header())  # type: ignore[attr-defined]
-        api = self.raw.api
+        from reprobox.engine.lite import LiteClient
+
+        if isinstance(self._client, LiteClient):
+            return self._client.api.server_header()
+        api = self._client.api
         return str(api.get(f"{api.base_url}/_ping").headers.get("Server", ""))
 
     def _libpod_info(self) -> dict[str, Any]:
-        if self.lite:
-            return cast("dict[str, Any]", self.raw.api.libpod_info())  # type: ignore[attr-defined]
-        api = self.raw.api
+        from reprobox.engine.lite import LiteClient
+
+        if isinstance(self._client, LiteClient):
+            return self._client.api.libpod_info()
+        api = self._client.api
         answer = api.get(f"{api.base_url}/v{api.api_version}/libpod/info")
         if answer.status_code != 200:
             raise errors.EngineError(
@@ -186,7 +202,5 @@ def connect(base_url: str | None = None, timeout: float = 120, lite: bool = Fals
         with _client.translated("connect", url):
             raw = _lite.open_client(url, timeout)
         if raw is not None:
-            # The lite client stands in for the SDK on the one-shot path only: typed there as
-            # the OneShotAPI both clients provide (duck-typed as ``raw`` for ping and close).
-            return Engine(cast("docker.DockerClient", raw), url, lite=True, api=raw.api)
+            return Engine(raw, url)
     return Engine(_client.open_client(url, timeout), url)

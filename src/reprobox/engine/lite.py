@@ -7,22 +7,26 @@ client: the stdlib only (``socket``, ``json``), HTTP/1.1 written and read by han
 stdlib's ``http.client`` would import ``email`` and ``ssl``, another ~40 ms).
 
 What it is: a deliberately tiny, tested subset of the SDK's low-level ``APIClient``, exactly
-the methods :mod:`reprobox.engine.containers` calls for a one-shot run
-(``create_host_config``, ``create_container``, ``attach_socket``, ``start``, ``wait``,
-``inspect_container``, ``kill``, ``remove_container``) plus ``inspect_image``, ``version``
-and ``ping``, with the same arguments and return shapes, and two of its own:
+the methods :mod:`reprobox.engine.containers` calls for a box (the interface
+:class:`reprobox.engine.api.ContainerAPI`: ``create_host_config``, ``create_container``,
+``attach_socket``, ``start``, ``wait``, ``exec_create``, ``exec_inspect``,
+``inspect_container``, ``kill``, ``remove_container``, ``inspect_image``) plus ``version``
+and ``ping``, with the same arguments and return shapes, and three of its own:
+``exec_start_socket`` (an exec's stream, nothing after the response head read),
 ``wait_later`` (a ``wait`` sent before the container starts, on its own connection, as the
 docker CLI does for ``--rm``) and ``events_between`` (past events, for an OOM kill).
-``create_host_config`` and ``create_container`` build the same request bodies as the SDK
-(a unit test compares them with the SDK's, for the default policy and relaxed ones); the
+``create_host_config``, ``create_container`` and ``exec_create`` build the same request
+bodies as the SDK (unit tests compare them with the SDK's, for the default policy and
+relaxed ones, and for the execs a session makes); the
 one deliberate difference is that the docker CLI's ``~/.docker/config.json`` proxy settings
 are never injected into the box's environment. Errors are :class:`APIError`
 (:class:`NotFound`, :class:`ImageNotFound`, classified as the SDK does) and
 :class:`ConnectionFailed`, which ``Engine.guard()`` translates into the same reprobox errors
 as the SDK's.
 
-What it is not: sessions (exec, copies), the pool, builds, images and everything else keep
-the docker SDK. ``reprobox.engine`` stays the only package that speaks to the engine.
+What it is not: builds, images, the engine's info and everything else keep the docker SDK
+(:attr:`reprobox.engine.Engine.raw` refuses on a lite connection). ``reprobox.engine`` stays
+the only package that speaks to the engine.
 
 The API version is the one the engine reports, like the SDK's ``version="auto"`` (which asks
 ``GET /version``): here the ``Api-Version`` header of one unversioned ``GET /_ping``, as the
@@ -412,6 +416,27 @@ class LiteAPIClient:
             if isinstance(event, dict):
                 events.append(event)
 
+    def exec_create(
+        self,
+        container: str,
+        cmd: str | list[str],
+        stdout: bool = True,
+        stderr: bool = True,
+        stdin: bool = False,
+        tty: bool = False,
+        privileged: bool = False,
+        user: str = "",
+        environment: list[str] | None = None,
+        workdir: str | None = None,
+    ) -> dict[str, Any]:
+        body = exec_config(
+            container, cmd, stdout, stderr, stdin, tty, privileged, user, environment, workdir
+        )
+        return self._json("POST", self._url("/containers/{0}/exec", container), body)
+
+    def exec_inspect(self, exec_id: str) -> dict[str, Any]:
+        return self._json("GET", self._url("/exec/{0}/json", exec_id))
+
     def inspect_container(self, container: str) -> dict[str, Any]:
         return self._json("GET", self._url("/containers/{0}/json", container))
 
@@ -563,6 +588,37 @@ def container_config(
         "WorkingDir": working_dir,
         "HostConfig": host_config,
         "Labels": {name: "" for name in labels} if isinstance(labels, list) else labels,
+    }
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def exec_config(
+    container: str,
+    cmd: str | list[str],
+    stdout: bool = True,
+    stderr: bool = True,
+    stdin: bool = False,
+    tty: bool = False,
+    privileged: bool = False,
+    user: str = "",
+    environment: list[str] | None = None,
+    workdir: str | None = None,
+) -> dict[str, Any]:
+    """The ``POST /containers/{id}/exec`` body ``APIClient.exec_create`` sends for these
+    arguments (``None`` values left out, as the SDK does)."""
+    import shlex
+
+    config: dict[str, Any] = {
+        "Container": container,
+        "User": user,
+        "Privileged": privileged,
+        "Tty": tty,
+        "AttachStdin": stdin,
+        "AttachStdout": stdout,
+        "AttachStderr": stderr,
+        "Cmd": shlex.split(cmd) if isinstance(cmd, str) else cmd,
+        "Env": environment,
+        "WorkingDir": workdir,
     }
     return {k: v for k, v in config.items() if v is not None}
 

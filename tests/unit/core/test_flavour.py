@@ -166,17 +166,29 @@ class _FakeLiteAPI:
         return LIBPOD_INFO
 
 
-class _FakeRaw:
-    def __init__(self, server: str) -> None:
-        self.api = _FakeLiteAPI(server)
+def _lite_engine(server: str) -> tuple[Any, _FakeLiteAPI]:
+    from reprobox.engine.core import Engine
+    from reprobox.engine.lite import LiteClient
+
+    api = _FakeLiteAPI(server)
+    return Engine(LiteClient(api), "unix:///x"), api  # type: ignore[arg-type]
 
 
 def test_engine_detects_its_flavour_once_and_asks_libpod_only_of_podman() -> None:
-    from reprobox.engine.core import Engine
-
-    docker = Engine(_FakeRaw("Docker/20.10.24 (linux)"), "unix:///x", lite=True)  # type: ignore[arg-type]
+    docker, docker_api = _lite_engine("Docker/20.10.24 (linux)")
     assert docker.flavour() == Flavour(EngineKind.DOCKER, "20.10.24")
-    assert docker.raw.api.asked == 0  # type: ignore[attr-defined]
-    podman = Engine(_FakeRaw("Libpod/4.3.1 (linux)"), "unix:///x", lite=True)  # type: ignore[arg-type]
+    assert docker_api.asked == 0
+    podman, podman_api = _lite_engine("Libpod/4.3.1 (linux)")
     assert podman.flavour() == ROOTLESS and podman.flavour() is podman.flavour()
-    assert podman.raw.api.asked == 1  # type: ignore[attr-defined]
+    assert podman_api.asked == 1
+
+
+def test_a_lite_connection_refuses_sdk_only_calls_with_one_clear_error() -> None:
+    import pytest
+
+    from reprobox import errors
+
+    engine, _ = _lite_engine("Docker/20.10.24 (linux)")
+    assert engine.lite
+    with pytest.raises(errors.EngineError, match="needs the docker SDK client"):
+        engine.raw  # noqa: B018

@@ -131,6 +131,46 @@ def test_create_request_body_is_identical_to_the_sdks(version: str, tmp_path: Pa
         assert _lite_create_body(version, spec) == _sdk_create_body(version, spec), name
 
 
+EXEC_CASES = {
+    "session command": (["sh", "-c", "true"], {"user": "65534:65534", "workdir": "/work"}),
+    "copy in, with stdin": (
+        ["tar", "-x", "-f", "-", "-C", "/work"],
+        {"user": "1000", "stdin": True},
+    ),
+    "helper as root": (["sh", "-c", "cat x"], {"user": "0:0"}),
+    "string command": ("echo 'a b'", {}),
+}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("case", EXEC_CASES)
+def test_exec_create_body_is_identical_to_the_sdks(version: str, case: str) -> None:
+    cmd, kwargs = EXEC_CASES[case]
+    sdk, sent = _sdk(version), []
+
+    def post(url: str, **kw: Any) -> object:
+        assert url.endswith(f"/v{version}/containers/box1/exec")
+        sent.append(kw["data"].encode())
+        return object()
+
+    sdk._post = post  # type: ignore[method-assign]
+    sdk._result = lambda response, json=False, binary=False: {"Id": "e"}  # type: ignore[method-assign]
+    sdk.exec_create("box1", cmd, stdout=True, stderr=True, **kwargs)
+    ours = lite.LiteAPIClient("/nonexistent/docker.sock", version=version)
+    seen: list[tuple[str, str, bytes]] = []
+
+    def request(
+        method: str, target: str, body: bytes = b"", timeout: float | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        seen.append((method, target, body))
+        return 201, {}, b'{"Id": "e"}'
+
+    ours._conn.request = request  # type: ignore[method-assign]
+    assert ours.exec_create("box1", cmd, stdout=True, stderr=True, **kwargs) == {"Id": "e"}
+    assert seen[0][:2] == ("POST", f"/v{version}/containers/box1/exec")
+    assert seen[0][2] == sent[0]
+
+
 def test_unknown_host_config_arguments_are_refused() -> None:
     api = lite.LiteAPIClient("/nonexistent/docker.sock")
     with pytest.raises(TypeError):
