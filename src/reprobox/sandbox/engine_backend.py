@@ -2,7 +2,7 @@
 
 Every call goes through :mod:`reprobox.engine.containers` and so through the
 :class:`~reprobox.engine.Engine`'s client, the docker SDK or the stdlib lite client: both are
-one typed interface there (:class:`reprobox.engine.api.BoxEngineAPI`), so this backend is the
+one typed interface there (:class:`reprobox.engine.api.ContainerAPI`), so this backend is the
 same code, checked alike by ``mypy --strict``, on either.
 
 What only this backend has: the box's own init (:mod:`reprobox.sandbox.boxinit`) is every
