@@ -22,7 +22,7 @@ import pytest
 
 from reprobox.engine import connect
 from reprobox.oci import runtime as rt
-from reprobox.oci.box import Launched, launched, make_setup
+from reprobox.oci.box import Launched, make_setup
 from reprobox.sandbox import Policy, Sandbox
 from reprobox.sandbox.spec import container_spec
 from tests.e2e.oci_support import my_leftovers, require_oci_tools
@@ -120,7 +120,7 @@ def attacker_box(image: str, user: str, **policy: object) -> Iterator[Launched]:
     chosen = Policy().relaxed(timeout_s=60.0, **policy)
     spec = container_spec(image, chosen, ["true"])
     setup = make_setup(image, spec, chosen, lambda: connect(lite=True))
-    box = launched(setup, ("python3", "-c", ATTACKER), user, 60.0)
+    box = Launched.create(setup, ("python3", "-c", ATTACKER), user, 60.0)
     try:
         with (box.bundle.path / "start.log").open("wb") as err:
             started = rt.quiet_to(
