@@ -429,10 +429,23 @@ class LiteAPIClient:
         environment: list[str] | None = None,
         workdir: str | None = None,
     ) -> dict[str, Any]:
-        body = exec_config(
-            container, cmd, stdout, stderr, stdin, tty, privileged, user, environment, workdir
-        )
-        return self._json("POST", self._url("/containers/{0}/exec", container), body)
+        """Create an exec; the request body is the SDK's (``None`` values left out)."""
+        import shlex
+
+        body = {
+            "Container": container,
+            "User": user,
+            "Privileged": privileged,
+            "Tty": tty,
+            "AttachStdin": stdin,
+            "AttachStdout": stdout,
+            "AttachStderr": stderr,
+            "Cmd": shlex.split(cmd) if isinstance(cmd, str) else cmd,
+            "Env": environment,
+            "WorkingDir": workdir,
+        }
+        target = self._url("/containers/{0}/exec", container)
+        return self._json("POST", target, {k: v for k, v in body.items() if v is not None})
 
     def exec_inspect(self, exec_id: str) -> dict[str, Any]:
         return self._json("GET", self._url("/exec/{0}/json", exec_id))
@@ -588,37 +601,6 @@ def container_config(
         "WorkingDir": working_dir,
         "HostConfig": host_config,
         "Labels": {name: "" for name in labels} if isinstance(labels, list) else labels,
-    }
-    return {k: v for k, v in config.items() if v is not None}
-
-
-def exec_config(
-    container: str,
-    cmd: str | list[str],
-    stdout: bool = True,
-    stderr: bool = True,
-    stdin: bool = False,
-    tty: bool = False,
-    privileged: bool = False,
-    user: str = "",
-    environment: list[str] | None = None,
-    workdir: str | None = None,
-) -> dict[str, Any]:
-    """The ``POST /containers/{id}/exec`` body ``APIClient.exec_create`` sends for these
-    arguments (``None`` values left out, as the SDK does)."""
-    import shlex
-
-    config: dict[str, Any] = {
-        "Container": container,
-        "User": user,
-        "Privileged": privileged,
-        "Tty": tty,
-        "AttachStdin": stdin,
-        "AttachStdout": stdout,
-        "AttachStderr": stderr,
-        "Cmd": shlex.split(cmd) if isinstance(cmd, str) else cmd,
-        "Env": environment,
-        "WorkingDir": workdir,
     }
     return {k: v for k, v in config.items() if v is not None}
 

@@ -92,23 +92,23 @@ def test_host_config_is_identical_to_the_sdks(version: str, tmp_path: Path) -> N
         assert ours == json.loads(json.dumps(theirs)), name
 
 
-def _sdk_create_body(version: str, spec: c.ContainerSpec) -> bytes:
-    api = _sdk(version)
-    sent: list[bytes] = []
+def _sdk_body(version: str, path: str, call: Callable[[docker.APIClient], object]) -> bytes:
+    """The body the SDK posts to ``path`` in ``call``."""
+    api, sent = _sdk(version), []
 
     def post(url: str, **kwargs: Any) -> object:
-        assert url.endswith(f"/v{version}/containers/create")
+        assert url.endswith(f"/v{version}{path}")
         sent.append(kwargs["data"].encode())
         return object()
 
     api._post = post  # type: ignore[method-assign]
     api._result = lambda response, json=False, binary=False: {"Id": "x"}  # type: ignore[method-assign]
-    host = api.create_host_config(**c.host_config_kwargs(spec))
-    api.create_container(host_config=host, **c.create_kwargs(spec))
+    call(api)
     return sent[0]
 
 
-def _lite_create_body(version: str, spec: c.ContainerSpec) -> bytes:
+def _lite_body(version: str, path: str, call: Callable[[lite.LiteAPIClient], object]) -> bytes:
+    """The body the lite client posts to ``path`` in ``call`` (which must get the answer)."""
     api = lite.LiteAPIClient("/nonexistent/docker.sock", version=version)
     sent: list[tuple[str, str, bytes]] = []
 
@@ -119,10 +119,22 @@ def _lite_create_body(version: str, spec: c.ContainerSpec) -> bytes:
         return 201, {}, b'{"Id": "x", "Warnings": []}'
 
     api._conn.request = request  # type: ignore[method-assign]
-    host = api.create_host_config(**c.host_config_kwargs(spec))
-    assert api.create_container(host_config=host, **c.create_kwargs(spec))["Id"] == "x"
-    assert sent[0][:2] == ("POST", f"/v{version}/containers/create")
+    assert call(api) == {"Id": "x", "Warnings": []}
+    assert sent[0][:2] == ("POST", f"/v{version}{path}")
     return sent[0][2]
+
+
+def _create(api: docker.APIClient | lite.LiteAPIClient, spec: c.ContainerSpec) -> object:
+    host = api.create_host_config(**c.host_config_kwargs(spec))
+    return api.create_container(host_config=host, **c.create_kwargs(spec))
+
+
+def _sdk_create_body(version: str, spec: c.ContainerSpec) -> bytes:
+    return _sdk_body(version, "/containers/create", lambda api: _create(api, spec))
+
+
+def _lite_create_body(version: str, spec: c.ContainerSpec) -> bytes:
+    return _lite_body(version, "/containers/create", lambda api: _create(api, spec))
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -146,29 +158,10 @@ EXEC_CASES = {
 @pytest.mark.parametrize("case", EXEC_CASES)
 def test_exec_create_body_is_identical_to_the_sdks(version: str, case: str) -> None:
     cmd, kwargs = EXEC_CASES[case]
-    sdk, sent = _sdk(version), []
-
-    def post(url: str, **kw: Any) -> object:
-        assert url.endswith(f"/v{version}/containers/box1/exec")
-        sent.append(kw["data"].encode())
-        return object()
-
-    sdk._post = post  # type: ignore[method-assign]
-    sdk._result = lambda response, json=False, binary=False: {"Id": "e"}  # type: ignore[method-assign]
-    sdk.exec_create("box1", cmd, stdout=True, stderr=True, **kwargs)
-    ours = lite.LiteAPIClient("/nonexistent/docker.sock", version=version)
-    seen: list[tuple[str, str, bytes]] = []
-
-    def request(
-        method: str, target: str, body: bytes = b"", timeout: float | None = None
-    ) -> tuple[int, dict[str, str], bytes]:
-        seen.append((method, target, body))
-        return 201, {}, b'{"Id": "e"}'
-
-    ours._conn.request = request  # type: ignore[method-assign]
-    assert ours.exec_create("box1", cmd, stdout=True, stderr=True, **kwargs) == {"Id": "e"}
-    assert seen[0][:2] == ("POST", f"/v{version}/containers/box1/exec")
-    assert seen[0][2] == sent[0]
+    path = "/containers/box1/exec"
+    theirs = _sdk_body(version, path, lambda api: api.exec_create("box1", cmd, **kwargs))
+    ours = _lite_body(version, path, lambda api: api.exec_create("box1", cmd, **kwargs))
+    assert ours == theirs
 
 
 def test_unknown_host_config_arguments_are_refused() -> None:
