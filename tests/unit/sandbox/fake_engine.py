@@ -41,12 +41,20 @@ def fail(argv: list[str], killed: threading.Event) -> Output:
     return b"", b"failed\n", int(argv[1]) if len(argv) > 1 else 1
 
 
+def slow_fail(argv: list[str], killed: threading.Event) -> Output:
+    """``fail`` after a moment, as a real command takes one: the SDK path's wait for an
+    auto-removed box is sent from a helper thread, which must get there before the box ends
+    (the real engine, too, answers a wait that comes after the removal with 404)."""
+    killed.wait(0.2)
+    return fail(argv, killed)
+
+
 def hang(argv: list[str], killed: threading.Event) -> Output:
     killed.wait(60)
     return b"", b"", SIGKILLED
 
 
-PROGRAMS: dict[str, Program] = {"echo": echo, "fail": fail, "hang": hang}
+PROGRAMS: dict[str, Program] = {"echo": echo, "fail": fail, "slow_fail": slow_fail, "hang": hang}
 KILL_HELPER = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]
 
 

@@ -27,7 +27,7 @@ def kit(monkeypatch: pytest.MonkeyPatch) -> Iterator[Kit]:
         spec=container_spec("img", policy, ()),
         policy=policy,
         echo=lambda text: ["echo", text],
-        fail=lambda code: ["fail", str(code)],
+        fail=lambda code: ["slow_fail", str(code)],
         hang=["hang"],
         exists=lambda box_id: box_id in api.boxes,
         files=False,  # the fake runs no tar
