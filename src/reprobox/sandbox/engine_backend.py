@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reprobox import errors
@@ -49,16 +49,22 @@ class EngineBox:
     since: float = 0.0  # when its command started (Unix time): OOM events are read from then
     exit_status: Callable[[], int] | None = None
     removed: bool = False  # its status was read and the engine removed it by itself
+    # boxinit's record at the end of a one-shot or pool box's stderr (an OOM kill, said by
+    # the box's own cgroup: how Podman 4.3 on cgroup v1 tells one at all)
+    words: boxinit.LastWords = field(default_factory=boxinit.LastWords)
 
 
 @dataclass
 class EngineStream:
-    """An attach or exec stream: the engine's multiplexed frames."""
+    """An attach or exec stream: the engine's multiplexed frames (less boxinit's record at
+    the end, for a box's main process: ``words``)."""
 
     sock: Any
+    words: boxinit.LastWords | None
 
     def frames(self) -> Frames:
-        return c.frames(self.sock)
+        frames = c.frames(self.sock)
+        return frames if self.words is None else self.words.frames(frames)
 
     def close(self) -> None:
         c.close(self.sock)
@@ -114,7 +120,7 @@ class EngineBoxes:
         if box.main.kind == "command":
             box.exit_status = self._exit_status_of(box)
         c.start(self.engine, box.box_id)
-        return EngineStream(sock)
+        return EngineStream(sock, None if box.main.kind == "keeper" else box.words)
 
     def send(self, box: EngineBox, cmd: list[str], timeout: float | None) -> None:
         message = boxinit.run_message(cmd, timeout)
@@ -152,7 +158,7 @@ class EngineBoxes:
             except BaseException:
                 c.close(sock)
                 raise
-        return EngineExec(sock, self.engine, box, exec_id)
+        return EngineExec(sock, None, self.engine, box, exec_id)
 
     def copy_in(self, box: EngineBox, archive: bytes, dest: str, user: str) -> None:
         copy_in_by_exec(self, box, archive, dest, user)
@@ -191,8 +197,10 @@ class EngineBoxes:
         return Stats(oom_kills=int(self._oom_killed(box))) if oom else Stats()
 
     def _oom_killed(self, box: EngineBox) -> bool:
-        """Asked of the engine's events when the box was auto-removed, else of its state;
-        raises when the engine's stop killed it."""
+        """Said by the box's init (its last words), else asked of the engine's events when
+        the box was auto-removed, else of its state; raises when the engine's stop killed it."""
+        if box.words.oom_killed:
+            return True
         if box.auto_remove and c.oom_reported(self.engine, box.box_id, box.since):
             return True
         if not box.auto_remove and c.oom_killed(self.engine, box.box_id):
