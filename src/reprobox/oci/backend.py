@@ -8,10 +8,10 @@ runc the box is kept after it exits (``run --keep``) just long enough to read it
 (peak memory, CPU, the OOM counter), then deleted. A session box runs an idle keeper
 (``run --detach``) and serves each command with ``<runtime> exec``.
 
-What only this backend has: each box's *supervisor* (:class:`reprobox.oci.runtime.Supervisor`)
-kills and deletes it when its owner dies or its deadline passes; so there is nothing to renew
-or lease (:meth:`OciBoxes.renew`, :meth:`~OciBoxes.hold` and :meth:`~OciBoxes.release` do
-nothing).
+What only this backend has: each box is registered with its owner's *supervisor*
+(:class:`reprobox.oci.runtime.Supervisor`), which kills and deletes it when the owner dies or
+its deadline passes; so there is nothing to renew or lease (:meth:`OciBoxes.renew`,
+:meth:`~OciBoxes.hold` and :meth:`~OciBoxes.release` do nothing).
 """
 
 from __future__ import annotations

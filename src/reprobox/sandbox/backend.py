@@ -14,7 +14,7 @@ box needs, and the sandbox's three kinds of box are written once over it:
   each command (and each copy) by ``exec``.
 
 What is truly a backend's own stays inside it: on the engine, the box's init
-(:mod:`reprobox.sandbox.boxinit`) and the owner's lifeline on its stdin; on oci, the runtime's
+(:mod:`reprobox.sandbox.boxinit`) and the owner's lifeline on its stdin; on oci, the owner's
 supervisor process (:mod:`reprobox.oci.runtime`). ``mypy --strict`` checks that each backend
 provides the interface (the assignments at the bottom).
 """

@@ -3,7 +3,7 @@
 Written once over :class:`~reprobox.sandbox.backend.BoxAPI`. Each backend keeps its own
 backstops inside: on the engine, the box's init (:mod:`reprobox.sandbox.boxinit`) ends the
 box at the command's deadline and as soon as this process's attach connection (its lifeline)
-closes, and the engine removes it; on oci, the runtime's supervisor does the same.
+closes, and the engine removes it; on oci, the owner's supervisor does the same.
 """
 
 from __future__ import annotations
