@@ -170,7 +170,7 @@ def _reaper(engine: Engine, spec: ContainerSpec) -> reaping.Reaper | None:
     return reaping.Reaper(engine.url.removeprefix("unix://"))
 
 
-def attach(engine: Engine, container_id: str, stdin: bool = False) -> Any:
+def attach(engine: Engine, container_id: str, stdin: bool = False) -> object:
     """A raw socket streaming the container's stdout and stderr (attach before start); with
     ``stdin``, writes to it go to the main process's stdin."""
     params = {"stdin": int(stdin), "stdout": 1, "stderr": 1, "stream": 1}
@@ -341,7 +341,7 @@ def exec_start(
     user: str,
     workdir: str | None = None,
     stdin: bool = False,
-) -> tuple[str, Any]:
+) -> tuple[str, object]:
     """Start ``cmd`` in the running container; returns the exec ID and its output socket."""
     api = engine.api
     with engine.guard("run a command in the box"):
@@ -441,7 +441,7 @@ def close(sock: Any) -> None:
         sock.close()
 
 
-def _blocking(sock: Any) -> Any:
+def _blocking(sock: object) -> object:
     """The client's request timeout must not end a long quiet command: reads block."""
     _socket_of(sock).settimeout(None)
     return sock

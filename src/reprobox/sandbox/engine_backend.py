@@ -18,7 +18,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from reprobox import errors
 from reprobox.engine import Engine
@@ -44,7 +43,7 @@ class EngineBox:
     main: Main
     auto_remove: bool
     lost: bool = False
-    sock: Any = None
+    sock: object = None
     lifeline: Lifeline | None = None
     since: float = 0.0  # when its command started (Unix time): OOM events are read from then
     exit_status: Callable[[], int] | None = None
@@ -59,7 +58,7 @@ class EngineStream:
     """An attach or exec stream: the engine's multiplexed frames (less boxinit's record at
     the end, for a box's main process: ``words``)."""
 
-    sock: Any
+    sock: object
     words: boxinit.LastWords | None
 
     def frames(self) -> Frames:
