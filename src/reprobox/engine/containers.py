@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reprobox import errors
-from reprobox.engine import lite
+from reprobox.engine import cgroups, lite
 from reprobox.engine import reaper as reaping
 from reprobox.engine.core import Engine
 from reprobox.engine.flavour import Flavour, adapt_host_config, refusal
@@ -65,6 +65,9 @@ class ContainerSpec:
     memory_swap_bytes: int | None = None
     nano_cpus: int | None = None
     ulimits: tuple[tuple[str, int], ...] = ()
+    # The box's init sets ``ulimits`` on itself, so every process of the box has them even
+    # where the engine drops them (rootless Podman's Docker API).
+    ulimits_by_init: bool = False
     init: bool = True
     runtime: str | None = None
     binds: tuple[BindMount, ...] = field(default_factory=tuple)
@@ -131,8 +134,8 @@ def create_kwargs(spec: ContainerSpec) -> dict[str, Any]:
 def engine_host_config_kwargs(flavour: Flavour, spec: ContainerSpec) -> dict[str, Any]:
     """:func:`host_config_kwargs` as ``flavour``'s engine needs them for the same box; raises
     :class:`reprobox.errors.Unsupported` when the engine cannot give the box what it asks."""
-    limits = any(v is not None for v in (spec.pids_limit, spec.memory_bytes, spec.nano_cpus))
-    refused = refusal(flavour, limits=limits, ulimits=bool(spec.ulimits), runtime=spec.runtime)
+    ulimits = bool(spec.ulimits) and not spec.ulimits_by_init
+    refused = refusal(flavour, limits=_limited(spec), ulimits=ulimits, runtime=spec.runtime)
     if refused is not None:
         raise refused
     return adapt_host_config(
@@ -143,10 +146,47 @@ def engine_host_config_kwargs(flavour: Flavour, spec: ContainerSpec) -> dict[str
     )
 
 
+def _limited(spec: ContainerSpec) -> bool:
+    return any(v is not None for v in (spec.pids_limit, spec.memory_bytes, spec.nano_cpus))
+
+
+# Each box's own cgroup parent, made by reprobox (rootless Podman on cgroup v1): removed with it.
+_BOX_CGROUPS: dict[str, str] = {}
+_CGROUP_LIMIT_KWARGS = ("pids_limit", "mem_limit", "memswap_limit", "nano_cpus")
+
+
+def _box_cgroup(flavour: Flavour, spec: ContainerSpec) -> str | None:
+    """Make the box's limited cgroup when the engine cannot (see engine/cgroups.py)."""
+    uid = flavour.host_uid(0)
+    if not (flavour.needs_box_cgroups and _limited(spec)) or uid is None:
+        return None
+    limits = cgroups.BoxLimits(
+        spec.memory_bytes, spec.memory_swap_bytes, spec.pids_limit, spec.nano_cpus
+    )
+    return cgroups.create(uid, limits)
+
+
 def create(engine: Engine, spec: ContainerSpec) -> str:
     """Create (not start) a container for ``spec``; returns its ID."""
+    flavour = engine.flavour()
+    kwargs = engine_host_config_kwargs(flavour, spec)
+    parent = _box_cgroup(flavour, spec)
+    if parent is not None:
+        kwargs = {k: v for k, v in kwargs.items() if k not in _CGROUP_LIMIT_KWARGS}
+        kwargs["cgroup_parent"] = parent
+    try:
+        container_id = _create(engine, spec, kwargs)
+    except BaseException:
+        if parent is not None:
+            cgroups.remove(parent)
+        raise
+    if parent is not None:
+        _BOX_CGROUPS[container_id] = parent
+    return container_id
+
+
+def _create(engine: Engine, spec: ContainerSpec, kwargs: dict[str, Any]) -> str:
     api = engine.api
-    kwargs = engine_host_config_kwargs(engine.flavour(), spec)
     reaper = _reaper(engine, spec)
     if reaper is not None:
         spec = replace(spec, labels=(*spec.labels, reaper.label))
@@ -295,13 +335,13 @@ def remove(engine: Engine, container_id: str) -> None:
     try:
         with engine.guard("remove the box"):
             engine.api.remove_container(container_id, force=True, v=True)
-        reaping.release(container_id)
+        _released(container_id)
     except errors.EngineError as exc:
         if exc.status == 404 and _gone_or_going(exc.message):
-            reaping.release(container_id)
+            _released(container_id)
             return
         if exc.status == 409 and _gone_or_going(exc.message) and _await_gone(engine, container_id):
-            reaping.release(container_id)
+            _released(container_id)
             return
         _LOG.warning(
             "could not remove container %s: %s (remove it with 'reprobox gc')",
@@ -314,6 +354,14 @@ def remove(engine: Engine, container_id: str) -> None:
             container_id[:12],
             exc.message,
         )
+
+
+def _released(container_id: str) -> None:
+    """The container is gone: forget its reaper, remove its own cgroup folders."""
+    reaping.release(container_id)
+    parent = _BOX_CGROUPS.pop(container_id, None)
+    if parent is not None:
+        cgroups.remove(parent)
 
 
 def _await_gone(engine: Engine, container_id: str, seconds: float = REMOVAL_WAIT_S) -> bool:

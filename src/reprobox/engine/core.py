@@ -106,7 +106,8 @@ class Engine:
                 if kind is flavour.EngineKind.DOCKER:
                     self._flavour = flavour.Flavour(kind, version)
                 else:
-                    self._flavour = flavour.from_libpod_info(version, self._libpod_info())
+                    found = flavour.from_libpod_info(version, self._libpod_info())
+                    self._flavour = flavour.with_delegation(found, self.url.startswith("unix://"))
         return self._flavour
 
     def _server_header(self) -> str:

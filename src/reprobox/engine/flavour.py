@@ -9,7 +9,9 @@ functions of it, so the rest of the code never asks "is this Podman?".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import pwd
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -58,6 +60,15 @@ class Flavour:
     rootless: bool = False
     cgroup_version: str = ""
     uid_map: tuple[IdRange, ...] = ()
+    # The engine's user owns a delegated cgroup parent in every v1 controller and reprobox
+    # runs as that user: each box gets its own limited cgroup there (engine/cgroups.py).
+    delegated_cgroups: bool = False
+
+    @property
+    def needs_box_cgroups(self) -> bool:
+        """Whether reprobox itself must make each box's limited cgroup (rootless Podman on
+        cgroup v1 discards a box's memory, pids and CPU limits)."""
+        return self.rootless and self.kind is EngineKind.PODMAN and self.cgroup_version == "1"
 
     @property
     def name(self) -> str:
@@ -68,8 +79,9 @@ class Flavour:
     @property
     def enforces_limits(self) -> bool:
         """Whether memory, pids and CPU limits are enforced (rootless Podman on cgroup v1
-        accepts them and silently ignores them)."""
-        return not (self.rootless and self.kind is EngineKind.PODMAN and self.cgroup_version == "1")
+        accepts them and silently ignores them, unless reprobox makes each box's cgroup
+        under a delegated parent)."""
+        return not self.needs_box_cgroups or self.delegated_cgroups
 
     @property
     def enforces_ulimits(self) -> bool:
@@ -117,6 +129,24 @@ def kind_from_server(server: str) -> tuple[EngineKind, str]:
     return EngineKind.DOCKER, version
 
 
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def with_delegation(flavour: Flavour, local: bool) -> Flavour:
+    """``flavour`` with ``delegated_cgroups`` found on this host (a local engine only, and
+    reprobox running as the engine's user, who owns the delegated parent, or as root)."""
+    from reprobox.engine import cgroups
+
+    uid = flavour.host_uid(0)
+    if not (local and flavour.needs_box_cgroups and uid is not None and os.geteuid() in (0, uid)):
+        return flavour
+    return replace(flavour, delegated_cgroups=cgroups.delegated(uid))
+
+
 def from_libpod_info(version: str, info: dict[str, Any]) -> Flavour:
     """A Podman flavour from ``GET /libpod/info``."""
     host = info.get("host") or {}
@@ -146,10 +176,13 @@ def refusal(
     """Why ``flavour`` cannot give a box what it asks for, or ``None``: a box is refused,
     never silently weakened."""
     if limits and not flavour.enforces_limits:
+        uid = flavour.host_uid(0)
         return errors.Unsupported(
             f"{flavour.name} on cgroup v1 cannot enforce memory, process or CPU limits "
-            "(it would silently ignore them)",
-            _NO_LIMITS_HINT,
+            "without a delegated cgroup parent (it would silently ignore them)",
+            "set it up as root: scripts/setup-engine --engine podman --rootless "
+            f"{_user_name(os.geteuid() if uid is None else uid)}; or use rootful Podman or "
+            "Docker; or drop the limits: reprobox run --no-limits (Python: Policy.unlimited())",
         )
     if ulimits and not flavour.enforces_ulimits:
         return errors.Unsupported(

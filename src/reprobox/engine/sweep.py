@@ -54,7 +54,20 @@ def sweep(engine: Engine, session: str | None, only_dead: bool) -> SweepReport:
     removed_v = [v["Name"] for v in volumes if _try(engine, api.remove_volume, v["Name"], True)]
     removed_n = [n["Id"] for n in networks if _try(engine, api.remove_network, n["Id"], None)]
     removed_i = [i["Id"] for i in images if _try(engine, api.remove_image, i["Id"], True)]
+    _sweep_cgroups(engine)
     return SweepReport(tuple(removed_c), tuple(removed_i), tuple(removed_v), tuple(removed_n))
+
+
+def _sweep_cgroups(engine: Engine) -> None:
+    """Remove the cgroup folders reprobox made for boxes whose owner is dead (rootless
+    Podman on cgroup v1: see engine/cgroups.py)."""
+    from reprobox.engine import cgroups
+
+    flavour = engine.flavour()
+    uid = flavour.host_uid(0)
+    if flavour.delegated_cgroups and uid is not None:
+        for parent in cgroups.sweep(uid):
+            _LOG.info("removed the cgroup folders of a dead owner's box: %s", parent)
 
 
 def _try(engine: Engine, remove: Any, ident: str, force: bool | None) -> bool:

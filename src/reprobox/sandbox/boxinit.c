@@ -8,12 +8,17 @@
  * ptrace it nor open its /proc files. When it exits, for whatever reason, the kernel kills
  * every process left in the namespace, and the engine removes the container (AutoRemove).
  *
- * Usage: boxinit [-i IDLE_MS] [-t DEADLINE_MS] [-w] [-r] [-- COMMAND ARGS...]
+ * Usage: boxinit [-f BYTES] [-n FILES] [-i IDLE_MS] [-t DEADLINE_MS] [-w] [-r] [-- COMMAND ARGS...]
  *   -- COMMAND  run COMMAND now (a one-shot box); exit with its status
  *   -w          wait for the command on stdin (a pool box): "R<deadline_ms>\0arg\0...\0\0"
  *   neither     serve execs (a session box): run nothing, only keep the lifetime
  *   -t MS       the command's deadline, counted from its start (0: none)
  *   -i MS       idle lifetime: exit after MS without a message from the owner (0: none)
+ *   -f BYTES    file-size limit (RLIMIT_FSIZE), soft and hard, set on boxinit itself before
+ *               anything runs, so every command it starts inherits it; a process without
+ *               CAP_SYS_RESOURCE can never raise a hard limit. For engines that drop a box's
+ *               ulimits (rootless Podman's Docker API). Not settable: exit 125, nothing runs.
+ *   -n FILES    open-file limit (RLIMIT_NOFILE), the same way
  *   -r          report: the last bytes on stderr are RECORD_OOM when the kernel's OOM killer
  *               killed a process of the box (its memory cgroup's oom_kill counter, read-only
  *               in the box, grew since boxinit started), else RECORD_END. Written after every
@@ -38,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -205,6 +211,17 @@ static size_t handle(char *buf, size_t len, int waiting, long long *deadline) {
     return used;
 }
 
+static void limit(int resource, const char *value) {
+    char *rest;
+    errno = 0;
+    unsigned long long n = strtoull(value, &rest, 10);
+    struct rlimit rl = {(rlim_t)n, (rlim_t)n};
+    if (errno || *value == '\0' || *rest != '\0' || setrlimit(resource, &rl) != 0) {
+        dprintf(2, "reprobox: cannot set resource limit %s: %s\n", value, strerror(errno));
+        _exit(125);
+    }
+}
+
 int main(int argc, char **argv) {
     long long deadline_ms = 0, deadline = FOREVER;
     int waiting = 0, opt;
@@ -214,7 +231,7 @@ int main(int argc, char **argv) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     sigfillset(&blocked);
     sigprocmask(SIG_BLOCK, &blocked, NULL);
-    while ((opt = getopt(argc, argv, "+i:t:wr")) != -1) {
+    while ((opt = getopt(argc, argv, "+f:n:i:t:wr")) != -1) {
         if (opt == 'i')
             idle_ms = atoll(optarg);
         else if (opt == 't')
@@ -223,6 +240,10 @@ int main(int argc, char **argv) {
             waiting = 1;
         else if (opt == 'r')
             report = 1;
+        else if (opt == 'f')
+            limit(RLIMIT_FSIZE, optarg);
+        else if (opt == 'n')
+            limit(RLIMIT_NOFILE, optarg);
         else
             _exit(125);
     }

@@ -61,6 +61,17 @@ def one_shot(argv: Sequence[str], timeout: float | None) -> tuple[str, ...]:
     return (MOUNT_PATH, "-r", "-t", str(deadline_ms(timeout)), "--", *argv)
 
 
+ULIMIT_FLAGS = {"fsize": "-f", "nofile": "-n"}
+
+
+def with_ulimits(command: Sequence[str], ulimits: Iterable[tuple[str, int]]) -> tuple[str, ...]:
+    """A boxinit ``command`` that also sets the box's file-size and open-file limits on
+    boxinit itself, so whatever it starts inherits them (engines that drop a box's ulimits,
+    such as rootless Podman's Docker API, cannot weaken the box: see boxinit.c)."""
+    flags = [a for n, v in ulimits if n in ULIMIT_FLAGS for a in (ULIMIT_FLAGS[n], str(v))]
+    return (command[0], *flags, *command[1:])
+
+
 def primed(idle_s: float | None = None) -> tuple[str, ...]:
     """The container command of a pool box, waiting on stdin for :func:`run_message`."""
     return (MOUNT_PATH, "-r", "-w", "-i", str(_ms(IDLE_S if idle_s is None else idle_s)))

@@ -116,6 +116,8 @@ def test_rootless_podman_on_cgroup_v1_refuses_limits_it_would_ignore(flavour: Fl
     with pytest.raises(errors.Unsupported, match=r"Podman 4.3.1 \(rootless\) on cgroup v1") as e:
         engine_host_config_kwargs(flavour, _spec(Policy()))
     assert "--no-limits" in (e.value.hint or "")
+    assert "without a delegated cgroup parent" in str(e.value)
+    assert "scripts/setup-engine --engine podman --rootless" in (e.value.hint or "")
     only_ulimits = Policy.unlimited(open_files=64)
     with pytest.raises(errors.Unsupported, match="file-size or open-file limits"):
         engine_host_config_kwargs(flavour, _spec(only_ulimits))
@@ -127,6 +129,28 @@ def test_rootless_podman_on_cgroup_v2_enforces_limits_but_not_ulimits() -> None:
     no_ulimits = Policy(file_size_bytes=None, open_files=None)
     kwargs = engine_host_config_kwargs(ROOTLESS_V2, _spec(no_ulimits))
     assert kwargs["mem_limit"] == 512 << 20 and kwargs["pids_limit"] == 128
+
+
+def test_a_delegated_cgroup_parent_lets_rootless_v1_enforce_limits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reprobox.engine import cgroups, flavour
+
+    monkeypatch.setattr(cgroups, "delegated", lambda uid: uid == 1001)
+    monkeypatch.setattr(flavour.os, "geteuid", lambda: 1001)
+    found = flavour.with_delegation(ROOTLESS, local=True)
+    assert found.delegated_cgroups and found.enforces_limits
+    assert not flavour.with_delegation(ROOTLESS, local=False).delegated_cgroups
+    assert not flavour.with_delegation(PODMAN, local=True).delegated_cgroups
+    monkeypatch.setattr(flavour.os, "geteuid", lambda: 1002)  # another user's engine
+    assert not flavour.with_delegation(ROOTLESS, local=True).delegated_cgroups
+
+
+def test_ulimits_set_by_the_box_init_are_not_refused_on_rootless_podman() -> None:
+    from dataclasses import replace
+
+    spec = replace(_spec(Policy.unlimited(open_files=64)), ulimits_by_init=True)
+    assert engine_host_config_kwargs(ROOTLESS, spec)["read_only"], "not refused"
 
 
 def test_gvisor_is_refused_on_rootless_podman_only() -> None:
@@ -174,7 +198,12 @@ def _lite_engine(server: str) -> tuple[Any, _FakeLiteAPI]:
     return Engine(LiteClient(api), "unix:///x"), api  # type: ignore[arg-type]
 
 
-def test_engine_detects_its_flavour_once_and_asks_libpod_only_of_podman() -> None:
+def test_engine_detects_its_flavour_once_and_asks_libpod_only_of_podman(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reprobox.engine import cgroups
+
+    monkeypatch.setattr(cgroups, "delegated", lambda uid: False)
     docker, docker_api = _lite_engine("Docker/20.10.24 (linux)")
     assert docker.flavour() == Flavour(EngineKind.DOCKER, "20.10.24")
     assert docker_api.asked == 0
