@@ -78,9 +78,17 @@ def _cgroup(info: EngineInfo) -> Check:
         return Check(
             "cgroups",
             Status.WARN,
-            f"{detail}: {info.flavour.name} cannot enforce memory, CPU or pids limits here; "
-            "reprobox run refuses a limited box",
-            "use rootful Podman or Docker, or run boxes with --no-limits knowingly",
+            f"{detail}: {info.flavour.name} cannot enforce memory, CPU or pids limits "
+            "without a delegated cgroup parent; reprobox run refuses a limited box",
+            "as root: scripts/setup-engine --engine podman --rootless USER; or use rootful "
+            "Podman or Docker, or run boxes with --no-limits knowingly",
+        )
+    if info.flavour.delegated_cgroups:
+        return Check(
+            "cgroups",
+            Status.OK,
+            f"{detail}: memory, CPU and pids limits available "
+            "(each box's own cgroup under the delegated parent)",
         )
     return Check("cgroups", Status.OK, detail + ": memory, CPU and pids limits available")
 

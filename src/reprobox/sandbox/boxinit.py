@@ -69,7 +69,8 @@ def with_ulimits(command: Sequence[str], ulimits: Iterable[tuple[str, int]]) -> 
     boxinit itself, so whatever it starts inherits them (engines that drop a box's ulimits,
     such as rootless Podman's Docker API, cannot weaken the box: see boxinit.c)."""
     flags = [a for n, v in ulimits if n in ULIMIT_FLAGS for a in (ULIMIT_FLAGS[n], str(v))]
-    return (command[0], *flags, *command[1:])
+    end = command.index("--") if "--" in command else len(command)  # after the options
+    return (*command[:end], *flags, *command[end:])
 
 
 def primed(idle_s: float | None = None) -> tuple[str, ...]:

@@ -126,6 +126,8 @@ def test_gc_removes_the_folders_of_dead_owners_only(tmp_path: Path) -> None:
 def test_boxinit_gets_the_file_size_and_open_file_limits() -> None:
     command = boxinit.one_shot(["true"], 1.0)
     limited = boxinit.with_ulimits(command, (("fsize", 1024), ("nofile", 64)))
-    assert limited[:5] == (boxinit.MOUNT_PATH, "-f", "1024", "-n", "64")
-    assert limited[5:] == command[1:]
+    end = command.index("--")
+    assert limited == (*command[:end], "-f", "1024", "-n", "64", *command[end:])
+    keeper = boxinit.keeper()
+    assert boxinit.with_ulimits(keeper, (("nofile", 8),)) == (*keeper, "-n", "8")
     assert boxinit.with_ulimits(command, ()) == command
