@@ -9,6 +9,8 @@ could be touched, that the host is unaffected.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +22,7 @@ from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.sandbox import Mount, Policy, RunResult, Sandbox
 from reprobox.sandbox.backend import Backend, check_backend
-from tests.conftest import ROOTFUL_ENGINES
+from tests.conftest import ALL_ENGINES
 from tests.e2e.oci_support import my_leftovers, require_oci_tools
 from tests.e2e.test_sandbox_support import (
     case_labels,
@@ -30,7 +32,7 @@ from tests.e2e.test_sandbox_support import (
     runtime_param,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ALL_ENGINES)]
 
 
 @pytest.fixture(params=["runc", "runsc"])
@@ -197,7 +199,19 @@ def test_raw_sockets_are_refused(box: Box) -> None:
     assert result.exit_code == 1 and "PermissionError" in result.stderr_text
 
 
-def test_host_file_not_mounted_is_invisible(box: Box, tmp_path: Path) -> None:
+@pytest.fixture
+def reachable() -> Iterator[Path]:
+    """A folder every engine can mount (a rootless engine's user cannot enter pytest's
+    tmp_path, which is root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="reprobox-attack-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_host_file_not_mounted_is_invisible(box: Box, reachable: Path) -> None:
+    tmp_path = reachable
     secret = uuid.uuid4().hex
     path = tmp_path / "secret.txt"
     path.write_text(secret)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import socket
 import threading
 import uuid
@@ -66,6 +67,8 @@ def runtime_param(request: pytest.FixtureRequest, image: str) -> str | None:
     """The runtime under test (``None`` = the engine's default, runc); skips runsc when absent."""
     name = str(request.param)
     if name == "runsc":
+        if os.environ.get("DOCKER_HOST") == conftest.engine_url("podman-rootless"):
+            pytest.skip("gVisor needs a rootful engine (its refusal: test_engines.py)")
         why = runsc_works(image)
         if why:
             pytest.skip(why)
