@@ -15,6 +15,7 @@ import pytest
 
 from reprobox.engine import Engine, cgroups
 from reprobox.sandbox import Policy, RunResult, Sandbox
+from tests.conftest import reprobox_cli
 from tests.e2e.test_sandbox_support import leftovers, remove_leftovers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines("podman-rootless")]
@@ -162,3 +163,15 @@ def test_the_open_file_limit_holds_and_cannot_be_raised(boxes: Run) -> None:
     assert lines[0] == "refused 24" and int(lines[1]) < 64, many.stderr
     control = boxes(Policy(open_files=512, cpus=None), OPEN)
     assert control.stdout == b"200\n", control.stderr
+
+
+def test_the_cli_box_is_limited_too(boxes: Run, base_image: str, labels: dict[str, str]) -> None:
+    """``reprobox run`` talks to the engine through its own small client (engine/lite.py):
+    the box's cgroup parent reaches the engine that way too."""
+    label_args = [a for k, v in labels.items() for a in ("--label", f"{k}={v}")]
+    run = ("run", "--image", base_image, *label_args, "--memory", "64m", "--")
+    bomb = reprobox_cli(*run, "python3", "-c", MEMORY.format(n=256))
+    assert bomb.returncode == 137, bomb.stderr
+    assert bomb.stderr.splitlines()[-1].startswith("reprobox: killed: exceeded the 64 MiB")
+    control = reprobox_cli(*run, "python3", "-c", MEMORY.format(n=16))
+    assert control.returncode == 0 and control.stdout == "alive\n", control.stderr

@@ -522,6 +522,7 @@ def host_config(
     init: bool | None = None,
     nano_cpus: int | None = None,
     runtime: str | None = None,
+    cgroup_parent: str | None = None,
 ) -> dict[str, Any]:
     """``HostConfig`` as ``APIClient.create_host_config`` builds it from these arguments (the
     only ones :func:`reprobox.engine.containers.host_config_kwargs` passes), key order too."""
@@ -541,6 +542,8 @@ def host_config(
         config["SecurityOpt"] = _typed(security_opt, list, "security_opt")
     if binds is not None:
         config["Binds"] = _typed(binds, list, "binds")
+    if cgroup_parent is not None:
+        config["CgroupParent"] = cgroup_parent
     if ulimits is not None:
         config["Ulimits"] = [_ulimit(u) for u in _typed(ulimits, list, "ulimits")]
     if log_config is not None:
