@@ -16,7 +16,7 @@ from typing import IO
 from reprobox import errors, tools
 from reprobox.engine.containers import ContainerSpec
 from reprobox.oci import runtime as rt
-from reprobox.oci.config import BoxPlan, mount_targets_missing, runtime_config
+from reprobox.oci.config import BoxPlan, mount_targets_missing, runtime_config_json
 from reprobox.oci.images import CachedImage, ImageStore
 from reprobox.oci.source import EngineFactory, cached_image
 from reprobox.sandbox.policy import Policy
@@ -35,7 +35,19 @@ LAUNCHER = (
 
 
 def init_binary() -> Path:
-    """A static init that reaps zombies (Debian's ``tini`` ships ``tini-static``)."""
+    """A static init that reaps zombies (Debian's ``tini`` ships ``tini-static``): looked up
+    on ``PATH`` once per process and ``PATH``, and again when it is no longer there."""
+    search = os.environ.get("PATH")
+    found = _init_found.get(search)
+    if found is None or not os.access(found, os.X_OK):
+        found = _init_found[search] = _find_init()
+    return found
+
+
+_init_found: dict[str | None, Path] = {}
+
+
+def _find_init() -> Path:
     for name in INIT_BINARIES:
         found = shutil.which(name)
         if found:
@@ -89,7 +101,7 @@ class Launched:
         init = init_binary() if spec.init else None
         plan = BoxPlan(spec, setup.image, f"/{rt.CGROUP_PARENT}/{box_id}", box_id[:12], init)
         owner = rt.Owner.me(setup.image.key, setup.runtime.name, setup.network)
-        bundle = rt.Bundle.create(box_id, runtime_config(plan), owner)
+        bundle = rt.Bundle.create(box_id, runtime_config_json(plan), owner)
         try:
             supervisor = rt.Supervisor(setup.runtime, bundle, setup.network, deadline)
         except BaseException:
@@ -103,7 +115,7 @@ class Launched:
     def remove(self) -> None:
         """Delete the box from the runtime (if it still knows it) and its bundle."""
         with shielded():
-            if any(self.setup.runtime.state_root.glob(f"*{self.box_id}*")):
+            if rt.has_state(self.setup.runtime, self.box_id):
                 rt.delete(self.setup.runtime, self.box_id, self.setup.network)
             if not self.setup.runtime.keeps_state:
                 rt.remove_memory_cgroup(self.box_id)

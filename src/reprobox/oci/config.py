@@ -11,6 +11,8 @@ profile is the maintained file of :mod:`reprobox.oci.seccomp`.
 
 from __future__ import annotations
 
+import functools
+import json
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,6 +74,24 @@ class BoxPlan:
 
 def runtime_config(plan: BoxPlan) -> dict[str, Any]:
     """The complete ``config.json`` for ``plan``."""
+    config = _config_without_seccomp(plan)
+    if seccomp_enabled(plan.spec):
+        config["linux"]["seccomp"] = json.loads(_seccomp_json(*_seccomp_key(plan.spec)))
+    return config
+
+
+def runtime_config_json(plan: BoxPlan) -> str:
+    """:func:`runtime_config` serialized, as written to the bundle. The seccomp section (most
+    of the file) is serialized once per profile file and capability set and spliced in as the
+    last key of ``linux`` (itself the last key), so each box only serializes its own fields."""
+    text = json.dumps(_config_without_seccomp(plan), separators=(",", ":"))
+    if not seccomp_enabled(plan.spec):
+        return text
+    assert text.endswith("}}"), "linux must be the config's last key"
+    return f'{text[:-2]},"seccomp":{_seccomp_json(*_seccomp_key(plan.spec))}}}}}'
+
+
+def _config_without_seccomp(plan: BoxPlan) -> dict[str, Any]:
     spec = plan.spec
     caps = capabilities(spec)
     linux: dict[str, Any] = {
@@ -81,9 +101,6 @@ def runtime_config(plan: BoxPlan) -> dict[str, Any]:
         "maskedPaths": list(MASKED_PATHS),
         "readonlyPaths": list(READONLY_PATHS),
     }
-    if seccomp_enabled(spec):
-        profile = seccomp.load_profile(seccomp.profile_path())
-        linux["seccomp"] = seccomp.to_oci(profile, caps)
     return {
         "ociVersion": OCI_VERSION,
         "process": process(spec, plan.image, caps, plan.init is not None),
@@ -93,6 +110,17 @@ def runtime_config(plan: BoxPlan) -> dict[str, Any]:
         "annotations": dict(spec.labels),
         "linux": linux,
     }
+
+
+def _seccomp_key(spec: ContainerSpec) -> tuple[Path, tuple[str, ...]]:
+    return seccomp.profile_path(), tuple(capabilities(spec))
+
+
+@functools.cache
+def _seccomp_json(path: Path, caps: tuple[str, ...]) -> str:
+    """The ``linux.seccomp`` section for ``caps`` from the profile at ``path``, as JSON (made
+    once per process: the profile file is read once per process too)."""
+    return json.dumps(seccomp.to_oci(seccomp.load_profile(path), caps), separators=(",", ":"))
 
 
 def process(spec: ContainerSpec, image: CachedImage, caps: list[str], init: bool) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import errno
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -229,11 +230,13 @@ class Bundle:
     path: Path
 
     @classmethod
-    def create(cls, box_id: str, config: dict[str, Any], owner: Owner) -> Bundle:
+    def create(cls, box_id: str, config: str, owner: Owner) -> Bundle:
+        """The bundle folder with its ``owner`` file and ``config`` (serialized) as
+        ``config.json``."""
         path = run_dir() / "boxes" / box_id
         path.mkdir(parents=True, mode=0o700)
-        (path / "owner").write_text(json.dumps(dataclasses.asdict(owner)))
-        (path / "config.json").write_text(json.dumps(config))
+        _write_new(path / "owner", json.dumps(dataclasses.asdict(owner)).encode())
+        _write_new(path / "config.json", config.encode())
         return cls(box_id, path)
 
     @property
@@ -244,7 +247,33 @@ class Bundle:
         return self.pid_file.exists()
 
     def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Remove the folder: the files reprobox and the runtime put there, then the folder
+        (anything else in it: the whole tree)."""
+        for name in BUNDLE_FILES:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path / name)
+        try:
+            os.rmdir(self.path)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+# What a bundle folder holds: ours (owner, config.json), the runtime's pid file, a detached
+# start's log.
+BUNDLE_FILES = ("owner", "config.json", "pid", "start.log")
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` to the new file ``path`` (one open, one write, one close)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 class Watcher:
@@ -406,6 +435,16 @@ def quiet_to(
         return -1
 
 
+def has_state(runtime: Runtime, box_id: str) -> bool:
+    """Whether the runtime keeps any state for the box (an entry of its state folder whose
+    name holds the box's ID: runc's folder is the ID, runsc's files embed it)."""
+    try:
+        names = os.listdir(runtime.state_root)
+    except OSError:
+        return False
+    return any(box_id in name for name in names)
+
+
 def delete(runtime: Runtime, box_id: str, network: str) -> None:
     """Remove the box from the runtime (killing what is left), its state and its cgroup."""
     if runtime.name == "runc" and _delete_stopped_runc(runtime, box_id):
@@ -440,10 +479,16 @@ def _alive(pid: int, start: int) -> bool:
 
 def cgroup_file(box_id: str, controller: str, name: str) -> Path:
     """A cgroup file of the box (v1 controller folder, or the v2 unified tree)."""
-    v1 = CGROUP_ROOT / controller / CGROUP_PARENT / box_id / name
-    if (CGROUP_ROOT / controller).is_dir():
-        return v1
-    return CGROUP_ROOT / CGROUP_PARENT / box_id / name
+    return Path(f"{_cgroup_parent(CGROUP_ROOT, controller)}/{box_id}/{name}")
+
+
+@functools.cache
+def _cgroup_parent(root: Path, controller: str) -> str:
+    """Where boxes' cgroups of ``controller`` are: its v1 hierarchy, else the v2 tree (the
+    machine's cgroup mounts, looked at once per process)."""
+    if (root / controller).is_dir():
+        return str(root / controller / CGROUP_PARENT)
+    return str(root / CGROUP_PARENT)
 
 
 MOUNTS = Path("/proc/self/mounts")
@@ -508,16 +553,25 @@ def usage(box_id: str, reset_peak: bool = False) -> Usage:
     ``reset_peak``, the peak starts again from now (for the next session run)."""
     peak_file = cgroup_file(box_id, "memory", "memory.max_usage_in_bytes")
     if reset_peak:
-        with contextlib.suppress(OSError):
-            peak_file.write_text("0")
+        with contextlib.suppress(OSError), open(peak_file, "w") as peak:
+            peak.write("0")
     return Usage(_number(peak_file), _number(cgroup_file(box_id, "cpuacct", "cpuacct.usage")))
 
 
 def _number(path: Path) -> int | None:
     try:
-        return int(path.read_text().strip())
+        return int(_read(path).strip())
     except (OSError, ValueError):
         return None
+
+
+def _read(path: Path) -> str:
+    """A small (cgroup or proc) file's text: one open, one read."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return os.read(fd, 1 << 16).decode()
+    finally:
+        os.close(fd)
 
 
 def cpu_seconds(before: Usage, after: Usage) -> float | None:
@@ -530,7 +584,7 @@ def oom_kills(box_id: str) -> int:
     """How many processes the kernel killed for exceeding the box's memory limit."""
     for name, key in (("memory.oom_control", "oom_kill"), ("memory.events", "oom_kill")):
         try:
-            text = cgroup_file(box_id, "memory", name).read_text()
+            text = _read(cgroup_file(box_id, "memory", name))
         except OSError:
             continue
         for line in text.splitlines():

@@ -59,9 +59,7 @@ def held() -> Iterator[Held]:
     if threading.current_thread() is not threading.main_thread():
         yield holder
         return
-    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    for sig in previous:
-        signal.signal(sig, holder.record)
+    previous = {s: signal.signal(s, holder.record) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield holder
     finally:

@@ -187,3 +187,19 @@ def test_working_folder_and_mount_targets_must_exist_in_the_image(image: CachedI
     assert cfg.mount_targets_missing(ok, image.rootfs) == []
     elsewhere = container_spec("img", Policy(), ["true"], workdir="/nowhere")
     assert cfg.mount_targets_missing(elsewhere, image.rootfs) == ["/nowhere"]
+
+
+@pytest.mark.skipif(not SECCOMP_FILE.is_file(), reason="no maintained seccomp profile file")
+@pytest.mark.parametrize(
+    "policy",
+    [Policy(), Policy(seccomp=False), Policy(network="host", read_only_root=False)],
+    ids=["default", "no-seccomp", "relaxed"],
+)
+def test_the_serialized_config_is_the_config(image: CachedImage, policy: Policy) -> None:
+    """What a bundle gets (seccomp serialized once and spliced in) is exactly the config, for
+    every box: two boxes of one spec differ only in their own fields."""
+    spec = container_spec("img", policy, ["true"], labels={"io.x": '"}}'})
+    for box in ("rbx-1", "rbx-2"):
+        plan = cfg.BoxPlan(spec, image, f"/reprobox/{box}", box, None)
+        assert json.loads(cfg.runtime_config_json(plan)) == cfg.runtime_config(plan)
+    assert ("seccomp" in cfg.runtime_config(plan)["linux"]) is policy.seccomp
