@@ -190,18 +190,23 @@ class Engine:
         return sweep(self, session, only_dead)
 
 
-def connect(base_url: str | None = None, timeout: float = 120, lite: bool = False) -> Engine:
+def connect(
+    base_url: str | None = None, timeout: float = 120, lite: bool = False, lookup: bool = False
+) -> Engine:
     """Connect to the engine at ``base_url`` (default ``DOCKER_HOST`` or the local socket).
 
     ``lite`` asks for the stdlib client of :mod:`reprobox.engine.lite`, which serves only
     one-shot runs (create, attach, start, wait, inspect, kill, remove); it is used when the
-    engine is a local Unix socket speaking a recent enough API, else the docker SDK is."""
+    engine is a local Unix socket speaking a recent enough API, else the docker SDK is.
+    ``lite`` with ``lookup`` is for :meth:`Engine.image` only (the oci backend's image by
+    name): no version is negotiated first, so a lookup is one request, answered at the
+    engine's own API version."""
     url = _client.engine_url(base_url)
     if lite and url.startswith("unix://"):
         from reprobox.engine import lite as _lite
 
         with _client.translated("connect", url):
-            raw = _lite.open_client(url, timeout)
+            raw = _lite.open_client(url, timeout, negotiate=not lookup)
         if raw is not None:
             return Engine(raw, url)
     return Engine(_client.open_client(url, timeout), url)

@@ -259,7 +259,7 @@ class LiteAPIClient:
     def _url(self, pathfmt: str, *args: str, versioned: bool = True, **params: Any) -> str:
         path = pathfmt.format(*(urllib.parse.quote(a, safe="/:") for a in args))
         query = {k: v for k, v in params.items() if v is not None}
-        prefix = f"/v{self.api_version}" if versioned else ""
+        prefix = f"/v{self.api_version}" if versioned and self.api_version else ""
         return prefix + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
 
     def _call(
@@ -487,10 +487,18 @@ def _version_tuple(text: str) -> tuple[int, ...]:
         return ()
 
 
-def open_client(url: str, timeout: float = 120) -> LiteClient | None:
+def open_client(url: str, timeout: float = 120, negotiate: bool = True) -> LiteClient | None:
     """A lite client for the engine at ``unix://`` ``url`` speaking the engine's API version;
-    ``None`` when that is older than :data:`MIN_API_VERSION`. Raises :class:`LiteError`."""
+    ``None`` when that is older than :data:`MIN_API_VERSION`. Raises :class:`LiteError`.
+
+    Without ``negotiate`` nothing is asked yet: requests go unversioned, which the engine
+    answers at its own API version (the one negotiation would pick), for any engine. Only for
+    requests whose answer reads alike on every version (the oci backend's image lookup: one
+    request instead of a ping and the lookup)."""
     api = LiteAPIClient(url.removeprefix("unix://"), timeout)
+    if not negotiate:
+        api.api_version = ""
+        return LiteClient(api)
     try:
         version = api.server_api_version()
     except BaseException:

@@ -243,7 +243,7 @@ class Sandbox:
             return self._engine
         from reprobox.engine import connect
 
-        engine = connect(lite=True) if lite else connect()
+        engine = connect(lite=True, lookup=True) if lite else connect()
         stack.callback(engine.close)
         return engine
 

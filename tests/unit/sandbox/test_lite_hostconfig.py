@@ -398,3 +398,20 @@ def test_plain_dict_ulimits_and_log_config_give_the_sdk_the_same_json() -> None:
     assert json.dumps(sdk.create_host_config(**kwargs)) == json.dumps(
         sdk.create_host_config(**typed)
     )
+
+
+def test_a_lookup_client_asks_once_unversioned(fake_engine: Callable[[Handler], str]) -> None:
+    """The oci backend's image lookup: no ping first, and the one request unversioned, so
+    the engine answers at its own API version (what negotiation would pick), even an old one."""
+    requests: list[bytes] = []
+
+    def handler(conn: socket.socket, request: bytes) -> None:
+        requests.append(request)
+        conn.sendall(_reply("200 OK", b'{"Id": "sha256:abc"}', "Api-Version: 1.40"))
+
+    client = lite.open_client(f"unix://{fake_engine(handler)}", negotiate=False)
+    assert client is not None
+    assert client.api.inspect_image("repo/img:tag") == {"Id": "sha256:abc"}
+    client.close()
+    assert len(requests) == 1
+    assert requests[0].startswith(b"GET /images/repo/img:tag/json HTTP/1.1\r\n")
