@@ -8,6 +8,8 @@ after every test no container and no box cgroup folder is left, even when the te
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from reprobox.engine import Engine, cgroups
 from reprobox.sandbox import Policy, RunResult, Sandbox
 from tests.conftest import reprobox_cli
-from tests.e2e.test_sandbox_support import leftovers, remove_leftovers
+from tests.e2e.test_sandbox_support import CASE_LABEL, leftovers, remove_leftovers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engines("podman-rootless")]
 
@@ -31,6 +33,13 @@ def _box_folders(engine: Engine) -> list[Path]:
 
 
 Run = Callable[[Policy, str], RunResult]
+Session = Callable[[Policy], Sandbox]
+
+
+@pytest.fixture
+def session(boxes: Run, engine: Engine, base_image: str, labels: dict[str, str]) -> Session:
+    """A session box (with ``boxes``' clean-up): its commands are execs, not the init's."""
+    return lambda policy: Sandbox(base_image, policy, labels=labels, engine=engine)
 
 
 @pytest.fixture
@@ -175,3 +184,47 @@ def test_the_cli_box_is_limited_too(boxes: Run, base_image: str, labels: dict[st
     assert bomb.stderr.splitlines()[-1].startswith("reprobox: killed: exceeded the 64 MiB")
     control = reprobox_cli(*run, "python3", "-c", MEMORY.format(n=16))
     assert control.returncode == 0 and control.stdout == "alive\n", control.stderr
+
+
+def test_a_session_command_has_the_file_size_and_open_file_limits(session: Session) -> None:
+    """A session's commands run by exec (not under the box's init); the command wrapper sets
+    both limits, and the command cannot raise them."""
+    with session(Policy(file_size_bytes=MiB, open_files=64, cpus=None)) as box:
+        raised = box.run(["python3", "-c", RAISE.format(res="FSIZE")])
+        assert raised.stdout_text.splitlines() == ["cannot raise", f"({MiB}, {MiB})"]
+        raised = box.run(["python3", "-c", RAISE.format(res="NOFILE")])
+        assert raised.stdout_text.splitlines() == ["cannot raise", "(64, 64)"]
+        big = box.run(["python3", "-c", WRITE.format(n=2 * MiB)])
+        assert big.stdout == b"refused 27\n", big.stderr
+        control = box.run(["python3", "-c", WRITE.format(n=MiB // 2)])
+        assert control.stdout == b"wrote\n", control.stderr
+
+
+OWNER = """
+import sys, time
+from reprobox.sandbox import Policy, Sandbox
+box = Sandbox(sys.argv[1], Policy(), labels={sys.argv[2]: sys.argv[3]})
+box.__enter__()
+box.run(["true"])
+print("ready", flush=True)
+time.sleep(600)
+"""
+
+
+def test_gc_removes_the_folders_of_a_killed_owners_box(
+    boxes: Run, engine: Engine, base_image: str, labels: dict[str, str]
+) -> None:
+    ((key, value),) = [(k, v) for k, v in labels.items() if k == CASE_LABEL]
+    before = set(_box_folders(engine))
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, base_image, key, value], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert owner.stdout is not None and owner.stdout.readline() == "ready\n"
+        assert set(_box_folders(engine)) - before, "the session box has its own folders"
+    finally:
+        owner.kill()
+        owner.wait()
+    done = reprobox_cli("gc")
+    assert done.returncode == 0, done.stderr
+    assert set(_box_folders(engine)) - before == set(), "gc removed the dead owner's folders"

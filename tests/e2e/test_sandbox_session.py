@@ -16,11 +16,11 @@ from reprobox import errors
 from reprobox.engine import Engine
 from reprobox.sandbox import OutputChunk, Policy, Sandbox, SandboxPool, Stream
 from reprobox.sandbox.backend import Backend, check_backend
-from tests.conftest import ROOTFUL_ENGINES, docker_cli
+from tests.conftest import ALL_ENGINES, docker_cli
 from tests.e2e.oci_support import my_leftovers, require_oci_tools
 from tests.e2e.test_sandbox_support import leftovers, runtime_param
 
-pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ROOTFUL_ENGINES)]
+pytestmark = [pytest.mark.e2e, pytest.mark.engines(*ALL_ENGINES)]
 
 # One line per process: "pid ppid comm uid" (shell builtins only, so it spawns nothing).
 LIST = (

@@ -125,6 +125,8 @@ def remove(parent: str, root: Path = ROOT, wait_s: float = 2.0) -> bool:
     all are gone. A folder with processes still in it is retried for ``wait_s``."""
     relative = parent.strip("/")
     deadline = time.monotonic() + wait_s
+    for h in v1_hierarchies(root):
+        _release_monitors(h / relative)
     while True:
         left = [h / relative for h in v1_hierarchies(root) if not _rmtree(h / relative)]
         if not left:
@@ -133,6 +135,18 @@ def remove(parent: str, root: Path = ROOT, wait_s: float = 2.0) -> bool:
             _LOG.warning("could not remove cgroup %s (remove it with 'reprobox gc')", left[0])
             return False
         time.sleep(0.05)
+
+
+def _release_monitors(folder: Path) -> None:
+    """Move what is left in the box's ``conmon`` folder up to the delegated parent: Podman's
+    monitors of a removed box's execs linger there (``--exit-delay 300``) and would keep the
+    folder busy for minutes. Only ``conmon``'s: the box's own processes (``libpod-<id>``)
+    never leave their limited cgroup."""
+    procs = folder / "conmon" / "cgroup.procs"
+    with contextlib.suppress(OSError):
+        for pid in procs.read_text().split():
+            with contextlib.suppress(OSError):
+                (folder.parent / "cgroup.procs").write_text(pid)
 
 
 def _rmtree(folder: Path) -> bool:

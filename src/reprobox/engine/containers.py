@@ -65,8 +65,8 @@ class ContainerSpec:
     memory_swap_bytes: int | None = None
     nano_cpus: int | None = None
     ulimits: tuple[tuple[str, int], ...] = ()
-    # The box's init sets ``ulimits`` on itself, so every process of the box has them even
-    # where the engine drops them (rootless Podman's Docker API).
+    # The box sets ``ulimits`` itself (its init, and a session's command wrapper), so every
+    # command of the box has them even where the engine drops them (rootless Podman's API).
     ulimits_by_init: bool = False
     init: bool = True
     runtime: str | None = None
@@ -544,7 +544,9 @@ def usage(engine: Engine, container_id: str, reset_peak: bool = False) -> Usage:
 
 
 def _cgroup_file(controller: str, container_id: str, name: str) -> Path | None:
-    for pattern in _CGROUP_DIRS:
+    parent = _BOX_CGROUPS.get(container_id)  # a box's own parent (rootless Podman, cgroup v1)
+    own = (f"{parent.strip('/')}/libpod-{{id}}",) if parent else ()
+    for pattern in (*own, *_CGROUP_DIRS):
         path = Path(_CGROUP_ROOT, controller, pattern.format(id=container_id), name)
         if path.exists():
             return path

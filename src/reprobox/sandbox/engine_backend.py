@@ -107,9 +107,7 @@ class EngineBoxes:
         elif main.kind == "primed":
             boxed_spec = boxed(spec, boxinit.primed(), auto)
         else:
-            boxed_spec = boxed(
-                spec, boxinit.keeper(), auto, user=keeper_user(policy), serves_execs=True
-            )
+            boxed_spec = boxed(spec, boxinit.keeper(), auto, user=keeper_user(policy))
         return EngineBox(c.create(self.engine, boxed_spec), main, auto)
 
     def start(self, box: EngineBox) -> EngineStream:

@@ -31,6 +31,24 @@ from reprobox.sandbox.signals import held, shielded
 
 # "$@" runs the command; then everything the command's user can signal is killed.
 WRAPPER = '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc'
+
+
+def wrapper(policy: Policy) -> str:
+    """:data:`WRAPPER`, first setting the policy's file-size and open-file limits (soft and
+    hard, which the command cannot raise again): an exec is not the box init's child, and an
+    engine may drop the box's own ulimits (rootless Podman's Docker API). POSIX ``sh`` counts
+    file sizes in 512-byte blocks: a size is rounded down to whole blocks."""
+    limits = []
+    if policy.file_size_bytes is not None:
+        limits.append(f"ulimit -f {policy.file_size_bytes // 512}")
+    if policy.open_files is not None:
+        limits.append(f"ulimit -n {policy.open_files}")
+    if not limits:
+        return WRAPPER
+    fail = 'echo "reprobox: cannot set the resource limits" >&2; exit 125'
+    return f"{' && '.join(limits)} || {{ {fail}; }}; {WRAPPER}"
+
+
 KILL_ALL = ["sh", "-c", "kill -9 -1 2>/dev/null; exit 0"]
 KILL_HELPER_S = 10.0  # a kill helper that takes longer cannot run: the box is killed instead
 
@@ -102,7 +120,7 @@ class KeeperBox(Generic[H]):
     ) -> Generator[OutputChunk, None, RunResult]:
         self.api.hold(self.box, timeout)
         before = self.api.stats(self.box, reset_peak=True)
-        wrapped = ["sh", "-c", WRAPPER, "reprobox", *cmd]
+        wrapped = ["sh", "-c", wrapper(self.policy), "reprobox", *cmd]
         run = self.api.exec(self.box, wrapped, self.policy.user, self.workdir)
         outcome = yield from streamed(run, self.policy, timeout, self.kill_all)
         code = self.exit_status(run)

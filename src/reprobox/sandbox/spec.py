@@ -84,14 +84,14 @@ def boxed(
     command: Sequence[str],
     auto_remove: bool,
     user: str | None = None,
-    serves_execs: bool = False,
 ) -> ContainerSpec:
     """``spec`` with ``command`` (a :mod:`reprobox.sandbox.boxinit` command line) as its
     main process: boxinit mounted read-only and serving as init, stdin open for the owner's
     lifeline, and (``auto_remove``) the container removed by the engine once boxinit exits;
     else removed by a reaper if the owner dies before it removed the container itself.
-    boxinit sets the box's file-size and open-file limits on itself too; they bind every
-    process of the box unless the box ``serves_execs`` (an exec is not boxinit's child)."""
+    boxinit sets the box's file-size and open-file limits on itself too, so every process it
+    starts has them; a session box, whose commands are execs, has them set by the wrapper of
+    every command it runs (:func:`reprobox.sandbox.keeper.wrapper`)."""
     from reprobox.sandbox import boxinit
 
     init = BindMount(str(boxinit.binary()), boxinit.MOUNT_PATH, read_only=True)
@@ -104,7 +104,7 @@ def boxed(
         auto_remove=auto_remove,
         reaped=not auto_remove,
         binds=(*spec.binds, init),
-        ulimits_by_init=not serves_execs,
+        ulimits_by_init=True,
     )
 
 

@@ -131,3 +131,13 @@ def test_boxinit_gets_the_file_size_and_open_file_limits() -> None:
     keeper = boxinit.keeper()
     assert boxinit.with_ulimits(keeper, (("nofile", 8),)) == (*keeper, "-n", "8")
     assert boxinit.with_ulimits(command, ()) == command
+
+
+def test_a_session_command_wrapper_sets_both_limits_first() -> None:
+    from reprobox.sandbox.keeper import WRAPPER, wrapper
+    from reprobox.sandbox.policy import Policy
+
+    script = wrapper(Policy(file_size_bytes=1 << 20, open_files=64))
+    assert script.startswith("ulimit -f 2048 && ulimit -n 64 || {")
+    assert "exit 125" in script and script.endswith(WRAPPER)
+    assert wrapper(Policy(file_size_bytes=None, open_files=None)) == WRAPPER
