@@ -189,12 +189,14 @@ class FakeAPI:
             if box.done.is_set():
                 return
             box.status, box.running = status, False
+            if box.config["HostConfig"].get("auto_remove"):
+                # Gone before any wait returns, as a real engine's wait(condition="removed")
+                # answers only once the container is removed.
+                self.boxes.pop(box.id, None)
             box.killed.set()
             box.done.set()
         if box.peer is not None:
             box.peer.close()
-        if box.config["HostConfig"].get("auto_remove"):
-            self.boxes.pop(box.id, None)
 
     def _serve(self, box: Box) -> None:
         """boxinit: one-shot (``--``), primed (``-w``: the R message) or session."""
