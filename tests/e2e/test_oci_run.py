@@ -292,7 +292,9 @@ def test_runsc_memory_bomb_is_reported_as_an_oom_kill_and_the_limit_holds(
         ["python3", "-c", grow.format(64)]  # 1 GiB, if the limit did not hold
     )
     assert bomb.exit_code == 137 and bomb.oom_killed and not bomb.timed_out
-    assert bomb.peak_memory_bytes is not None and bomb.peak_memory_bytes <= limit
+    # The kernel may charge a page or a batch past the limit before it kills; the bomb
+    # asked for 1 GiB, so a peak within 1 MiB of the limit is the limit holding.
+    assert bomb.peak_memory_bytes is not None and bomb.peak_memory_bytes <= limit + (1 << 20)
     # Control: the same program under the limit ends normally, and is no OOM kill.
     fits = box(base_image, runtime="runsc", memory_bytes=limit).run(
         ["python3", "-c", grow.format(2) + "\nprint('fits')"]
