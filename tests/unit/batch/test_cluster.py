@@ -176,7 +176,7 @@ def test_an_unreachable_cluster_is_one_error_at_once_and_no_warning() -> None:
     [
         ("ray://head.example:10001", ("head.example", 10001)),
         ("ray://[::1]:10001", ("::1", 10001)),
-        ("10.1.2.3:6379", ("10.1.2.3", 6379)),
+        ("127.0.0.2:6379", ("127.0.0.2", 6379)),
         ("auto", None),
         ("ray://head.example", None),
         ("ray://head.example:port", None),
